@@ -1,0 +1,36 @@
+// Lint rules, including the walls between the rooms of src/ (see ../shared/architecture.md).
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const wall = (files, patterns) => ({
+  files,
+  rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns }] },
+});
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'openapi/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-restricted-syntax': ['error', { selector: 'ExportDefaultDeclaration', message: 'Use named exports.' }],
+    },
+  },
+  { files: ['eslint.config.js', 'vitest.config.ts'], rules: { 'no-restricted-syntax': 'off' } },
+  // refunds/ holds the rules: no Fastify, no Stripe, no SQL drivers.
+  wall(['src/refunds/**'], [
+    { group: ['fastify', 'fastify-*', '@fastify/*', 'stripe', 'pg', '@electric-sql/*'], message: 'refunds/ talks to interfaces only.' },
+    { group: ['../http/*', '../stripe/*', '../ledger/*', '../emulator/*'], message: 'refunds/ imports no other room.' },
+  ]),
+  // Only stripe/ (and the tests that drive the emulator) may import the SDK.
+  wall(['src/http/**', 'src/ledger/**', 'src/emulator/**', 'src/config.ts'], [
+    { group: ['stripe'], message: 'Only src/stripe/ imports the stripe SDK.' },
+  ]),
+  // The emulator stands alone: it imports nothing of the gateway.
+  wall(['src/emulator/**'], [
+    { group: ['../http/*', '../refunds/*', '../stripe/*', '../ledger/*', '../app.js', '../config.js'], message: 'The emulator is its own program.' },
+    { group: ['stripe'], message: 'The emulator does not use the SDK.' },
+  ]),
+);

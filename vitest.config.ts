@@ -1,0 +1,18 @@
+// Test runner settings: Node environment, one fork per file so emulator ports and PGlite instances never clash.
+import { defineConfig } from 'vitest/config';
+
+export const config = defineConfig({
+  test: {
+    environment: 'node',
+    include: ['test/**/*.test.ts'],
+    pool: 'forks',
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    globalSetup: ['test/global-setup.ts'],
+    env: { STRIPE_SUPPRESS_NOTICES: 'true' },
+  },
+});
+
+// vitest loads the default export of its config file.
+// eslint-disable-next-line no-restricted-syntax
+export default config;
