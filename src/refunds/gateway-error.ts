@@ -35,18 +35,28 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
 /** Extra members of a problem body, e.g. `refundable_amount`, `currency`, `payment_intent_status`, `errors`. */
 export type ErrorFields = Record<string, unknown>;
 
+export interface GatewayErrorOptions {
+  fields?: ErrorFields;
+  retryAfterSeconds?: number;
+  replayOf?: string;
+  cause?: unknown;
+}
+
 export class GatewayError extends Error {
   readonly code: ErrorCode;
   readonly fields: ErrorFields;
   /** Seconds a caller should wait before retrying; becomes the `retry-after` header. */
   readonly retryAfterSeconds: number | undefined;
+  /** Set when this refusal is an idempotent replay: the request id the refusal was first sent with. */
+  readonly replayOf: string | undefined;
 
-  constructor(code: ErrorCode, detail: string, options: { fields?: ErrorFields; retryAfterSeconds?: number; cause?: unknown } = {}) {
+  constructor(code: ErrorCode, detail: string, options: GatewayErrorOptions = {}) {
     super(detail, { cause: options.cause });
     this.name = 'GatewayError';
     this.code = code;
     this.fields = options.fields ?? {};
     this.retryAfterSeconds = options.retryAfterSeconds;
+    this.replayOf = options.replayOf;
   }
 }
 

@@ -1,0 +1,190 @@
+// The gateway's configuration: one zod schema over the environment, parsed once at start, frozen.
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+
+export const SCOPES = ['refunds:read', 'refunds:write', 'payment_intents:write'] as const;
+export type Scope = (typeof SCOPES)[number];
+
+/** Stripe's API version, pinned here and nowhere else. */
+export const STRIPE_API_VERSION = '2026-10-28.endive';
+export const STRIPE_DEFAULT_API_BASE = 'https://api.stripe.com';
+
+export interface ApiKeyEntry {
+  id: string;
+  /** sha-256 of the key; plain keys are hashed at load so only digests stay in memory. */
+  keySha256: Buffer;
+  scopes: readonly Scope[];
+  rateLimitPerMinute: number;
+}
+
+const apiKeyEntrySchema = z
+  .strictObject({
+    id: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, 'id must be 1–64 letters, digits or . _ : -'),
+    key: z.string().min(16, 'a key must be at least 16 characters').optional(),
+    key_sha256: z
+      .string()
+      .regex(/^[0-9a-fA-F]{64}$/, 'key_sha256 must be 64 hex characters')
+      .optional(),
+    scopes: z.array(z.enum(SCOPES)).min(1),
+    rate_limit_per_minute: z.number().int().min(1).max(1_000_000).optional(),
+  })
+  .refine((entry) => (entry.key === undefined) !== (entry.key_sha256 === undefined), {
+    message: 'an entry needs exactly one of key and key_sha256',
+  })
+  .transform(
+    (entry): ApiKeyEntry => ({
+      id: entry.id,
+      keySha256:
+        entry.key !== undefined ? createHash('sha256').update(entry.key).digest() : Buffer.from(entry.key_sha256 ?? '', 'hex'),
+      scopes: [...new Set(entry.scopes)],
+      rateLimitPerMinute: entry.rate_limit_per_minute ?? 600,
+    }),
+  );
+
+const jsonApiKeys = z.string().transform((text, ctx) => {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'API_KEYS is not valid JSON' });
+    return z.NEVER;
+  }
+});
+
+const boolFlag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const apiBase = z.string().transform((text, ctx) => {
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    url = undefined;
+  }
+  // Only scheme://host[:port]: a path would be ignored by the SDK, credentials would leak into logs.
+  const bare = url !== undefined && url.pathname === '/' && !url.search && !url.hash && !url.username && !url.password;
+  if (!url || !bare || !['http:', 'https:'].includes(url.protocol) || /[?#@]/.test(text) || /\/.+\//.test(text.slice(8))) {
+    ctx.addIssue({ code: 'custom', message: 'must be scheme://host[:port] with no path, query or credentials' });
+    return z.NEVER;
+  }
+  return url.origin;
+});
+
+const envSchema = z
+  .object({
+    PORT: int(0, 65535).default(3000),
+    HOST: z.string().min(1).default('0.0.0.0'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    SANDBOX: boolFlag.default(false),
+    STRIPE_SECRET_KEY: z
+      .string()
+      .regex(/^(sk|rk)_(test|live)_[A-Za-z0-9_]+$/, 'must be a Stripe secret or restricted key (sk_… or rk_…)')
+      .optional(),
+    STRIPE_API_BASE: apiBase.default(STRIPE_DEFAULT_API_BASE),
+    STRIPE_MAX_NETWORK_RETRIES: int(0, 10).default(2),
+    STRIPE_TIMEOUT_MS: int(100, 120_000).default(10_000),
+    LOCK_WAIT_MS: int(0, 120_000).default(10_000),
+    BODY_LIMIT_BYTES: int(1024, 10 * 1024 * 1024).default(65_536),
+    API_KEYS: jsonApiKeys.pipe(z.array(apiKeyEntrySchema).min(1, 'API_KEYS needs at least one entry')).optional(),
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+      .optional(),
+    PGLITE_DIR: z.string().min(1).optional(),
+    IDEMPOTENCY_RETENTION_DAYS: int(1, 3650).default(30),
+    STRIPE_WEBHOOK_SECRET: z
+      .string()
+      .regex(/^whsec_\S+$/, 'must start with whsec_')
+      .optional(),
+  })
+  .superRefine((env, ctx) => {
+    if (env.SANDBOX && env.STRIPE_SECRET_KEY) {
+      ctx.addIssue({ code: 'custom', path: ['SANDBOX'], message: 'SANDBOX=true cannot be combined with STRIPE_SECRET_KEY' });
+    }
+    if (!env.SANDBOX && !env.STRIPE_SECRET_KEY) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['STRIPE_SECRET_KEY'],
+        message: 'is required (or set SANDBOX=true to use the built-in Stripe emulator)',
+      });
+    }
+    if (!env.SANDBOX && !env.API_KEYS) {
+      ctx.addIssue({ code: 'custom', path: ['API_KEYS'], message: 'is required outside sandbox mode' });
+    }
+    const live = env.STRIPE_SECRET_KEY !== undefined && /^(sk|rk)_live_/.test(env.STRIPE_SECRET_KEY);
+    if (live && env.STRIPE_API_BASE !== STRIPE_DEFAULT_API_BASE) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['STRIPE_API_BASE'],
+        message: 'a live Stripe key is only ever sent to Stripe itself',
+      });
+    }
+  });
+
+export interface Config {
+  port: number;
+  host: string;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  sandbox: boolean;
+  stripe: {
+    secretKey: string;
+    apiBase: string;
+    apiVersion: string;
+    maxNetworkRetries: number;
+    timeoutMs: number;
+  };
+  lockWaitMs: number;
+  bodyLimitBytes: number;
+  apiKeys: readonly ApiKeyEntry[];
+  databaseUrl: string | undefined;
+  pgliteDir: string | undefined;
+  idempotencyRetentionDays: number;
+  webhookSecret: string | undefined;
+}
+
+export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
+
+/** Parses the environment; every problem is reported at once, one line each, without echoing secret values. */
+export function loadConfig(env: Record<string, string | undefined>): ConfigResult {
+  // An empty variable means unset: `FOO= npm start` should not count as a value.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const [name, ...rest] = issue.path.map(String);
+      const where = rest.length > 0 ? `${name}[${rest.join('.')}]` : (name ?? 'environment');
+      return `${where}: ${issue.message}`;
+    });
+    return { ok: false, problems };
+  }
+  const e = parsed.data;
+  const config: Config = {
+    port: e.PORT,
+    host: e.HOST,
+    logLevel: e.LOG_LEVEL,
+    sandbox: e.SANDBOX,
+    stripe: {
+      // In sandbox mode the key and base are filled in by the sandbox once the emulator listens.
+      secretKey: e.STRIPE_SECRET_KEY ?? '',
+      apiBase: e.STRIPE_API_BASE,
+      apiVersion: STRIPE_API_VERSION,
+      maxNetworkRetries: e.STRIPE_MAX_NETWORK_RETRIES,
+      timeoutMs: e.STRIPE_TIMEOUT_MS,
+    },
+    lockWaitMs: e.LOCK_WAIT_MS,
+    bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    apiKeys: e.API_KEYS ?? [],
+    databaseUrl: e.DATABASE_URL,
+    pgliteDir: e.PGLITE_DIR,
+    idempotencyRetentionDays: e.IDEMPOTENCY_RETENTION_DAYS,
+    webhookSecret: e.STRIPE_WEBHOOK_SECRET,
+  };
+  return { ok: true, config: deepFreeze(config) };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Buffer.isBuffer(value)) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,248 @@
+// The refund service: creates, reads and lists refunds, and cancels PaymentIntents, by the rules in rules.ts.
+import { GatewayError } from './gateway-error.js';
+import { runIdempotent, type IdempotencyDeps } from './idempotency.js';
+import { KeyedMutex } from './keyed-mutex.js';
+import type { Ledger } from './ledger.js';
+import type { PaymentGateway } from './payment-gateway.js';
+import { buildPaymentPicture, type PaymentPicture } from './payment-picture.js';
+import { assertCancelable, assertPaymentIntentRefundable, chargeNeedsIntentCheck, decideRefund } from './rules.js';
+import {
+  FINAL_REFUND_STATUSES,
+  type CancellationReason,
+  type Charge,
+  type Page,
+  type PaymentIntent,
+  type Refund,
+  type RefundStatus,
+  type RequestableRefundReason,
+} from './types.js';
+
+/** Metadata keys the gateway keeps for itself on every refund it makes. */
+export const GATEWAY_METADATA = { caller: 'gateway_caller', requestId: 'gateway_request_id' } as const;
+
+export const REFUNDS_ROUTE = 'POST /v1/refunds';
+export const CANCEL_ROUTE = 'POST /v1/payment-intents/{id}/cancel';
+
+export interface CreateRefundRequest {
+  charge?: string;
+  payment_intent?: string;
+  amount?: number;
+  currency?: string;
+  reason?: RequestableRefundReason;
+  metadata?: Record<string, string>;
+}
+
+export interface CallerContext {
+  callerId: string;
+  /** This attempt's gateway request id. */
+  requestId: string;
+}
+
+export interface ListRefundsQuery {
+  charge?: string;
+  paymentIntent?: string;
+  status?: RefundStatus;
+  requestedBy?: string;
+  limit: number;
+  startingAfter?: string;
+}
+
+export interface RefundServiceDeps {
+  gateway: PaymentGateway;
+  ledger: Ledger;
+  now: () => Date;
+  lockWaitMs: number;
+  /** See IdempotencyDeps.leaseMs. */
+  idempotencyLeaseMs: number;
+}
+
+/** Stripe pages hold at most 100; a filtered list reads at most this many pages before it answers. */
+const MAX_FILTER_PAGES = 10;
+
+export class RefundService {
+  readonly #deps: RefundServiceDeps;
+  readonly #idempotency: IdempotencyDeps;
+  readonly #mutex = new KeyedMutex();
+
+  constructor(deps: RefundServiceDeps) {
+    this.#deps = deps;
+    this.#idempotency = { ledger: deps.ledger, now: deps.now, leaseMs: deps.idempotencyLeaseMs };
+  }
+
+  /** Payments being refunded right now in this process. */
+  get paymentsInFlight(): number {
+    return this.#mutex.size;
+  }
+
+  async createRefund(caller: CallerContext, idempotencyKey: string, request: CreateRefundRequest) {
+    return runIdempotent(
+      this.#idempotency,
+      { callerId: caller.callerId, route: REFUNDS_ROUTE, key: idempotencyKey },
+      { requestId: caller.requestId, body: request },
+      async (attempt) => {
+        const refund = await this.#refundOnce(caller.callerId, attempt, request);
+        return { value: refund, refundId: refund.id };
+      },
+    );
+  }
+
+  async #refundOnce(
+    callerId: string,
+    attempt: { requestId: string; resumed: boolean; stripeKey: string },
+    request: CreateRefundRequest,
+  ): Promise<Refund> {
+    const { gateway, ledger, lockWaitMs } = this.#deps;
+    let intent: PaymentIntent | null = null;
+    let chargeId: string;
+    if (request.payment_intent !== undefined) {
+      intent = await gateway.getPaymentIntent(request.payment_intent);
+      assertPaymentIntentRefundable(intent);
+      if (!intent.latestCharge) throw new GatewayError('payment_intent_not_refundable', `PaymentIntent ${intent.id} has no charge.`, { fields: { payment_intent_status: intent.status } });
+      chargeId = intent.latestCharge;
+    } else {
+      chargeId = request.charge ?? '';
+    }
+
+    // The check and the Stripe call for one charge never interleave with another request's for the same charge.
+    const started = Date.now();
+    return this.#mutex.run(chargeId, lockWaitMs, () =>
+      ledger.withPaymentLock(chargeId, Math.max(0, lockWaitMs - (Date.now() - started)), async () => {
+        if (attempt.resumed) {
+          const adopted = await this.#findRefundOfAttempt(chargeId, attempt.requestId);
+          if (adopted) return this.#remember(adopted);
+        }
+        const charge = await gateway.getCharge(chargeId);
+        if (!intent && chargeNeedsIntentCheck(charge)) intent = await gateway.getPaymentIntent(charge.paymentIntent ?? '');
+        const blockingDispute = charge.disputed ? await gateway.hasBlockingDispute(charge.id) : false;
+        const amount = decideRefund({ charge, intent, blockingDispute, amount: request.amount, currency: request.currency });
+        const refund = await gateway.createRefund({
+          ...(request.payment_intent !== undefined ? { paymentIntent: request.payment_intent } : { charge: chargeId }),
+          // An omitted amount stays omitted at Stripe too: Stripe then refunds exactly what it still holds.
+          ...(request.amount !== undefined ? { amount } : {}),
+          ...(request.reason !== undefined ? { reason: request.reason } : {}),
+          metadata: { ...request.metadata, [GATEWAY_METADATA.caller]: callerId, [GATEWAY_METADATA.requestId]: attempt.requestId },
+          idempotencyKey: attempt.stripeKey,
+        });
+        return this.#remember(refund);
+      }),
+    );
+  }
+
+  /** After a timeout or crash, the refund the first attempt may have made carries its request id in metadata. */
+  async #findRefundOfAttempt(chargeId: string, requestId: string): Promise<Refund | null> {
+    let startingAfter: string | undefined;
+    for (let page = 0; page < MAX_FILTER_PAGES; page++) {
+      const found = await this.#deps.gateway.listRefunds({ charge: chargeId, limit: 100, startingAfter });
+      const match = found.data.find((r) => r.gatewayRequestId === requestId);
+      if (match) return match;
+      const last = found.data.at(-1);
+      if (!found.hasMore || !last) return null;
+      startingAfter = last.id;
+    }
+    return null;
+  }
+
+  async #remember(refund: Refund): Promise<Refund> {
+    if (refund.requestedBy !== null) await this.#deps.ledger.recordRefund(refund, this.#deps.now());
+    return refund;
+  }
+
+  async getRefund(id: string): Promise<Refund> {
+    return this.#remember(await this.#deps.gateway.getRefund(id));
+  }
+
+  async listRefunds(query: ListRefundsQuery): Promise<Page<Refund>> {
+    if (query.charge !== undefined || query.paymentIntent !== undefined) return this.#listFromStripe(query);
+    return this.#listFromIndex(query);
+  }
+
+  /** Stripe's list for one payment is the truth; it has no status or caller filter, so those apply here. */
+  async #listFromStripe(query: ListRefundsQuery): Promise<Page<Refund>> {
+    const matches = (r: Refund) =>
+      (query.status === undefined || r.status === query.status) && (query.requestedBy === undefined || r.requestedBy === query.requestedBy);
+    const filtered = query.status !== undefined || query.requestedBy !== undefined;
+    const out: Refund[] = [];
+    let startingAfter = query.startingAfter;
+    for (let page = 0; page < MAX_FILTER_PAGES; page++) {
+      const found = await this.#deps.gateway.listRefunds({
+        ...(query.charge !== undefined ? { charge: query.charge } : { paymentIntent: query.paymentIntent ?? '' }),
+        limit: filtered ? 100 : query.limit + 1,
+        startingAfter,
+      });
+      for (const refund of found.data) {
+        if (!matches(refund)) continue;
+        if (out.length === query.limit) return { data: out, hasMore: true };
+        out.push(refund);
+      }
+      const last = found.data.at(-1);
+      if (!found.hasMore || !last) break;
+      startingAfter = last.id;
+    }
+    return { data: out, hasMore: false };
+  }
+
+  /** The index knows every refund made through the gateway; non-final ones are re-read so no status is stale. */
+  async #listFromIndex(query: ListRefundsQuery): Promise<Page<Refund>> {
+    const out: Refund[] = [];
+    let startingAfter = query.startingAfter;
+    for (let round = 0; round < MAX_FILTER_PAGES; round++) {
+      const page = await this.#deps.ledger.listIndexedRefunds({
+        status: query.status,
+        requestedBy: query.requestedBy,
+        limit: query.limit - out.length,
+        startingAfter,
+      });
+      const fresh = await Promise.all(page.data.map((r) => (FINAL_REFUND_STATUSES.includes(r.status) ? r : this.getRefund(r.id))));
+      // A refund that moved on (pending → succeeded) while we looked no longer matches its status filter.
+      out.push(...fresh.filter((r) => query.status === undefined || r.status === query.status));
+      const last = page.data.at(-1);
+      if (!page.hasMore || !last) return { data: out, hasMore: false };
+      if (out.length >= query.limit) return { data: out, hasMore: true };
+      startingAfter = last.id;
+    }
+    return { data: out, hasMore: true };
+  }
+
+  async getPayment(id: string): Promise<PaymentPicture> {
+    const { gateway } = this.#deps;
+    const isIntent = id.startsWith('pi_');
+    let intent: PaymentIntent | null = null;
+    let charge: Charge | null = null;
+    if (isIntent) {
+      intent = await gateway.getPaymentIntent(id);
+      if (intent.latestCharge) charge = await gateway.getCharge(intent.latestCharge);
+    } else {
+      charge = await gateway.getCharge(id);
+      if (charge.paymentIntent) intent = await gateway.getPaymentIntent(charge.paymentIntent);
+    }
+    const [blockingDispute, refunds] = await Promise.all([
+      charge?.disputed ? gateway.hasBlockingDispute(charge.id) : Promise.resolve(false),
+      charge ? gateway.listRefunds({ charge: charge.id, limit: 100 }) : Promise.resolve<Page<Refund>>({ data: [], hasMore: false }),
+    ]);
+    return buildPaymentPicture({ asked: isIntent ? 'payment_intent' : 'charge', intent, charge, blockingDispute, refunds });
+  }
+
+  async cancelPaymentIntent(
+    caller: CallerContext,
+    id: string,
+    body: { cancellation_reason?: CancellationReason },
+    idempotencyKey: string | undefined,
+  ): Promise<{ replayed: boolean; value: PaymentPicture }> {
+    const cancel = async (stripeKey: string | undefined) => {
+      const intent = await this.#deps.gateway.getPaymentIntent(id);
+      assertCancelable(intent);
+      await this.#deps.gateway.cancelPaymentIntent(id, {
+        ...(body.cancellation_reason !== undefined ? { reason: body.cancellation_reason } : {}),
+        ...(stripeKey !== undefined ? { idempotencyKey: stripeKey } : {}),
+      });
+      return { value: await this.getPayment(id), refundId: null };
+    };
+    if (idempotencyKey === undefined) return { replayed: false, value: (await cancel(undefined)).value };
+    return runIdempotent(
+      this.#idempotency,
+      { callerId: caller.callerId, route: CANCEL_ROUTE, key: idempotencyKey },
+      { requestId: caller.requestId, body: { payment_intent: id, ...body } },
+      (attempt) => cancel(attempt.stripeKey),
+    );
+  }
+}

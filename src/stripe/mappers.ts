@@ -1,0 +1,60 @@
+// Pure mappers from Stripe's wire objects to the gateway's domain types.
+import type Stripe from 'stripe';
+import type { Charge, PaymentIntent, PaymentIntentStatus, Refund, RefundReason, RefundStatus } from '../refunds/types.js';
+
+/** The metadata keys the gateway writes on every refund it makes (kept in sync with refunds/refund-service.ts). */
+const CALLER_KEY = 'gateway_caller';
+const REQUEST_ID_KEY = 'gateway_request_id';
+
+const idOf = (value: string | { id: string } | null | undefined): string | null =>
+  value == null ? null : typeof value === 'string' ? value : value.id;
+
+export function toRefund(refund: Stripe.Refund): Refund {
+  const metadata: Record<string, string> = {};
+  for (const [key, value] of Object.entries(refund.metadata ?? {})) {
+    if (!key.startsWith('gateway_')) metadata[key] = value;
+  }
+  return {
+    id: refund.id,
+    amount: refund.amount,
+    currency: refund.currency,
+    // Stripe types status as nullable; a refund without one has not settled, which is what pending means to callers.
+    status: (refund.status ?? 'pending') as RefundStatus,
+    charge: idOf(refund.charge),
+    paymentIntent: idOf(refund.payment_intent),
+    reason: (refund.reason ?? null) as RefundReason | null,
+    failureReason: refund.failure_reason ?? null,
+    metadata,
+    requestedBy: refund.metadata?.[CALLER_KEY] ?? null,
+    gatewayRequestId: refund.metadata?.[REQUEST_ID_KEY] ?? null,
+    created: refund.created,
+  };
+}
+
+export function toCharge(charge: Stripe.Charge): Charge {
+  return {
+    id: charge.id,
+    amount: charge.amount,
+    amountCaptured: charge.amount_captured,
+    amountRefunded: charge.amount_refunded,
+    currency: charge.currency,
+    status: charge.status as Charge['status'],
+    captured: charge.captured,
+    disputed: charge.disputed,
+    paymentIntent: idOf(charge.payment_intent),
+    created: charge.created,
+  };
+}
+
+export function toPaymentIntent(intent: Stripe.PaymentIntent): PaymentIntent {
+  return {
+    id: intent.id,
+    status: intent.status as PaymentIntentStatus,
+    amount: intent.amount,
+    amountCapturable: intent.amount_capturable,
+    amountReceived: intent.amount_received,
+    currency: intent.currency,
+    latestCharge: idOf(intent.latest_charge),
+    created: intent.created,
+  };
+}
