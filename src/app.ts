@@ -1,0 +1,175 @@
+// The composition root: buildApp(config, deps) creates and wires everything; tests, scripts and the sandbox all use it.
+import { randomUUID } from 'node:crypto';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import {
+  jsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import type { Config } from './config.js';
+import { authHook, CallerRateLimiter } from './http/auth.js';
+import { registerContentTypes } from './http/content-types.js';
+import { trackRoutes } from './http/method-not-allowed.js';
+import { createMetrics } from './http/metrics.js';
+import { openApiDocument } from './http/openapi.js';
+import { errorHandler, sendProblem } from './http/problem.js';
+import { operationRoutes } from './http/routes/operations.js';
+import { paymentRoutes } from './http/routes/payments.js';
+import { refundRoutes } from './http/routes/refunds.js';
+import { passThroughValidator, validateRequest } from './http/validation.js';
+import { createLedger } from './ledger/create-ledger.js';
+import { GatewayError } from './refunds/gateway-error.js';
+import type { Ledger } from './refunds/ledger.js';
+import type { PaymentGateway } from './refunds/payment-gateway.js';
+import { RefundService } from './refunds/refund-service.js';
+import { createStripeClient } from './stripe/stripe-client.js';
+import { StripeGateway } from './stripe/stripe-gateway.js';
+
+export interface AppDeps {
+  /** A ledger to use (and not close); by default one is opened from the config and closed with the app. */
+  ledger?: Ledger;
+  /** A payment gateway to use; by default the Stripe one from the config. */
+  gateway?: PaymentGateway;
+  /** pino options, or false for none; by default JSON at the configured level. */
+  logger?: FastifyServerOptions['logger'];
+  now?: () => Date;
+}
+
+const CALLER_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const IDEMPOTENCY_PRUNE_INTERVAL_MS = 60 * 60 * 1000;
+
+/** Paths in logs that could ever hold a secret; we log no headers, but a mistake should still print [Redacted]. */
+export const LOG_REDACT = [
+  'req.headers.authorization',
+  'headers.authorization',
+  'authorization',
+  '*.authorization',
+  'apiKey',
+  '*.apiKey',
+  'secretKey',
+  '*.secretKey',
+  'stripe.secretKey',
+  '*.key',
+];
+
+export async function buildApp(config: Config, deps: AppDeps = {}): Promise<FastifyInstance> {
+  const now = deps.now ?? (() => new Date());
+  const app = Fastify({
+    logger: deps.logger ?? { level: config.logLevel, redact: { paths: LOG_REDACT, censor: '[Redacted]' } },
+    // One line per request is written in onResponse, with the caller; Fastify's two default lines would say less.
+    disableRequestLogging: true,
+    bodyLimit: config.bodyLimitBytes,
+    requestIdLogLabel: 'request_id',
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && CALLER_REQUEST_ID.test(given) ? given : `req_${randomUUID().replaceAll('-', '')}`;
+    },
+    return503OnClosing: true,
+  }).withTypeProvider<ZodTypeProvider>();
+
+  const metrics = createMetrics();
+  const ownLedger = deps.ledger === undefined;
+  const ledger = deps.ledger ?? (await createLedger({ databaseUrl: config.databaseUrl, pgliteDir: config.pgliteDir, logger: app.log }));
+  const gateway =
+    deps.gateway ??
+    new StripeGateway(createStripeClient(config.stripe), {
+      maxRateLimitRetries: config.stripe.maxNetworkRetries,
+      onCall: (event) => {
+        metrics.observeStripeCall(event);
+        app.log.info(
+          {
+            stripe_operation: event.operation,
+            stripe_request_id: event.stripeRequestId,
+            stripe_status: event.statusCode,
+            outcome: event.outcome,
+            code: event.code,
+            duration_ms: Math.round(event.durationMs),
+          },
+          'stripe call',
+        );
+      },
+    });
+  // A crashed attempt never releases its idempotency record; after this long another attempt may take it over.
+  const attemptBudgetMs = config.stripe.timeoutMs * (config.stripe.maxNetworkRetries + 1) * 4;
+  const service = new RefundService({
+    gateway,
+    ledger,
+    now,
+    lockWaitMs: config.lockWaitMs,
+    idempotencyLeaseMs: config.lockWaitMs + attemptBudgetMs + 30_000,
+  });
+
+  app.setValidatorCompiler(passThroughValidator);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler(errorHandler);
+  registerContentTypes(app);
+  const routeTable = trackRoutes(app);
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+    if (config.sandbox) reply.header('x-gateway-mode', 'sandbox');
+  });
+  app.addHook('onRequest', authHook(config.apiKeys, new CallerRateLimiter()));
+  app.addHook('preValidation', async (request) => {
+    // Only our own routes carry zod schemas; Swagger UI's static routes validate nothing.
+    if (request.routeOptions.config.scope !== undefined) await validateRequest(request);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.observeRequest({ method: request.method, route, status: reply.statusCode }, reply.elapsedTime / 1000);
+    request.log.info(
+      {
+        caller: request.caller?.id,
+        method: request.method,
+        route,
+        status: reply.statusCode,
+        duration_ms: Math.round(reply.elapsedTime * 10) / 10,
+      },
+      'request',
+    );
+  });
+
+  app.setNotFoundHandler(async (request, reply) => {
+    const path = request.url.split('?')[0] ?? '/';
+    const allowed = routeTable.allowedMethods(path);
+    if (allowed.length > 0) {
+      reply.header('allow', allowed.join(', '));
+      return sendProblem(reply, new GatewayError('method_not_allowed', `${request.method} is not allowed on ${path}; allowed: ${allowed.join(', ')}.`));
+    }
+    return sendProblem(reply, new GatewayError('not_found', `There is no route ${request.method} ${path}.`));
+  });
+
+  await app.register(fastifySwagger, {
+    openapi: openApiDocument,
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+  await app.register(fastifySwaggerUi, {
+    routePrefix: '/docs',
+    uiConfig: { persistAuthorization: true, tryItOutEnabled: true, displayRequestDuration: true },
+  });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(refundRoutes, { service });
+  await app.register(paymentRoutes, { service });
+  await app.register(operationRoutes, { ledger, gateway, metrics, stripeCheckTtlMs: 5_000 });
+
+  const prune = () =>
+    ledger
+      .pruneIdempotency(new Date(now().getTime() - config.idempotencyRetentionDays * 86_400_000))
+      .then((count) => count > 0 && app.log.info({ count }, 'pruned idempotency records'))
+      .catch((err: unknown) => app.log.warn({ err }, 'pruning idempotency records failed'));
+  let pruneTimer: NodeJS.Timeout | undefined;
+  app.addHook('onReady', async () => {
+    void prune();
+    pruneTimer = setInterval(prune, IDEMPOTENCY_PRUNE_INTERVAL_MS).unref();
+  });
+  app.addHook('onClose', async () => {
+    clearInterval(pruneTimer);
+    if (ownLedger) await ledger.close();
+  });
+  return app;
+}

@@ -1,0 +1,84 @@
+// API keys, scopes and per-caller rate limits: who is calling and whether they may.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ApiKeyEntry, Scope } from '../config.js';
+import { GatewayError } from '../refunds/gateway-error.js';
+
+export interface Caller {
+  id: string;
+  scopes: readonly Scope[];
+  rateLimitPerMinute: number;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    caller?: Caller;
+  }
+  interface FastifyContextConfig {
+    /** The scope a /v1 route needs; routes without one are open (operations). */
+    scope?: Scope;
+    /** Whether the route reads an Idempotency-Key header. */
+    idempotencyKey?: 'required' | 'optional';
+  }
+}
+
+/**
+ * Finds the entry for a presented key. Every entry is compared, in constant time, on sha-256 digests, so neither
+ * the timing nor the length of the presented key tells anything about the configured ones.
+ */
+export function findKey(entries: readonly ApiKeyEntry[], presented: string): ApiKeyEntry | undefined {
+  const digest = createHash('sha256').update(presented).digest();
+  let found: ApiKeyEntry | undefined;
+  for (const entry of entries) {
+    if (timingSafeEqual(entry.keySha256, digest) && !found) found = entry;
+  }
+  return found;
+}
+
+const bearer = (header: string | undefined): string | undefined => {
+  const match = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return match?.[1];
+};
+
+/** Fixed one-minute windows per caller, per process (as the contract says). */
+export class CallerRateLimiter {
+  readonly #windows = new Map<string, { start: number; count: number }>();
+  readonly #now: () => number;
+
+  constructor(now: () => number = Date.now) {
+    this.#now = now;
+  }
+
+  /** Counts one request; returns the seconds to wait when the caller is over its limit. */
+  take(caller: Caller): number | undefined {
+    const now = this.#now();
+    let window = this.#windows.get(caller.id);
+    if (!window || now - window.start >= 60_000) {
+      window = { start: now, count: 0 };
+      this.#windows.set(caller.id, window);
+    }
+    window.count += 1;
+    if (window.count <= caller.rateLimitPerMinute) return undefined;
+    return Math.max(1, Math.ceil((window.start + 60_000 - now) / 1000));
+  }
+}
+
+/** The onRequest hook of /v1 routes: authentication (401) → scope (403) → rate limit (429), in that order. */
+export function authHook(keys: readonly ApiKeyEntry[], limiter: CallerRateLimiter) {
+  return async function authenticate(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
+    const scope = request.routeOptions.config.scope;
+    if (scope === undefined) return;
+    const presented = bearer(request.headers.authorization);
+    const entry = presented === undefined ? undefined : findKey(keys, presented);
+    if (!entry) throw new GatewayError('unauthenticated', 'A valid API key is required: Authorization: Bearer <key>.');
+    const caller: Caller = { id: entry.id, scopes: entry.scopes, rateLimitPerMinute: entry.rateLimitPerMinute };
+    request.caller = caller;
+    if (!caller.scopes.includes(scope)) throw new GatewayError('forbidden', `This API key lacks the scope ${scope}.`);
+    const wait = limiter.take(caller);
+    if (wait !== undefined) {
+      throw new GatewayError('rate_limited', `Caller ${caller.id} went over ${caller.rateLimitPerMinute} requests a minute.`, {
+        retryAfterSeconds: wait,
+      });
+    }
+  };
+}

@@ -1,0 +1,96 @@
+// Routes of /v1/refunds: create (idempotent), read one, list.
+import { z } from 'zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { RefundService } from '../../refunds/refund-service.js';
+import { refundDto } from '../dto.js';
+import { AUTHENTICATED, problemResponses, UPSTREAM } from '../responses.js';
+import { createRefundBody, idempotencyKeyHeader, refundId, refundListQuery, refundListSchema, refundSchema } from '../schemas.js';
+import { callerOf } from './caller.js';
+
+export const refundRoutes: FastifyPluginAsyncZod<{ service: RefundService }> = async (app, { service }) => {
+  app.post(
+    '/v1/refunds',
+    {
+      config: { scope: 'refunds:write', idempotencyKey: 'required' },
+      schema: {
+        summary: 'Refund a charge or a PaymentIntent',
+        description:
+          'Full refund by default, or part of one. Never more in total than was captured, even under concurrent requests. ' +
+          'Idempotency-Key is required: a retry with the same key and body replays the first answer with `idempotent-replayed: true`.',
+        tags: ['refunds'],
+        security: [{ bearerAuth: [] }],
+        headers: z.object({ 'idempotency-key': idempotencyKeyHeader }),
+        body: createRefundBody,
+        response: {
+          201: refundSchema,
+          ...problemResponses([
+            ...AUTHENTICATED,
+            'idempotency_key_missing',
+            'payload_too_large',
+            'unsupported_media_type',
+            'not_found',
+            'amount_exceeds_refundable',
+            'charge_already_refunded',
+            'charge_disputed',
+            'payment_intent_requires_capture',
+            'payment_intent_not_refundable',
+            'currency_mismatch',
+            'payment_busy',
+            'idempotency_request_in_progress',
+            'idempotency_key_reused',
+            ...UPSTREAM,
+          ]),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { replayed, value } = await service.createRefund(callerOf(request), request.headers['idempotency-key'], request.body);
+      if (replayed) reply.header('idempotent-replayed', 'true');
+      return reply.code(201).send(refundDto(value));
+    },
+  );
+
+  app.get(
+    '/v1/refunds/:id',
+    {
+      config: { scope: 'refunds:read' },
+      schema: {
+        summary: 'Read one refund',
+        tags: ['refunds'],
+        security: [{ bearerAuth: [] }],
+        params: z.strictObject({ id: refundId }),
+        response: { 200: refundSchema, ...problemResponses([...AUTHENTICATED, 'not_found', ...UPSTREAM]) },
+      },
+    },
+    async (request) => refundDto(await service.getRefund(request.params.id)),
+  );
+
+  app.get(
+    '/v1/refunds',
+    {
+      config: { scope: 'refunds:read' },
+      schema: {
+        summary: 'List refunds, newest first',
+        description:
+          'With `charge` or `payment_intent`: Stripe’s list for that payment. Without: every refund made through the gateway. ' +
+          '`status=pending` is the pending-refunds view.',
+        tags: ['refunds'],
+        security: [{ bearerAuth: [] }],
+        querystring: refundListQuery,
+        response: { 200: refundListSchema, ...problemResponses([...AUTHENTICATED, 'not_found', ...UPSTREAM]) },
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      const page = await service.listRefunds({
+        charge: q.charge,
+        paymentIntent: q.payment_intent,
+        status: q.status,
+        requestedBy: q.requested_by,
+        limit: q.limit,
+        startingAfter: q.starting_after,
+      });
+      return { data: page.data.map(refundDto), has_more: page.hasMore };
+    },
+  );
+};

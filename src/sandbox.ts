@@ -1,0 +1,48 @@
+// Sandbox mode: the built-in Stripe emulator on a loopback port, seeded with demo payments, and a local API key.
+import { createHash, randomBytes } from 'node:crypto';
+import { SCOPES, type Config } from './config.js';
+import { DEMO_PAYMENTS } from './emulator/seed.js';
+import { startEmulator } from './emulator/server.js';
+
+export interface Sandbox {
+  /** The config with Stripe pointed at the emulator and, when API_KEYS was unset, the generated key. */
+  config: Config;
+  /** The generated key, when one was generated; printed once, never logged. */
+  generatedKey: string | undefined;
+  emulatorUrl: string;
+  close(): Promise<void>;
+}
+
+/** A test key for the emulator; it never leaves this process. */
+const SANDBOX_STRIPE_KEY = 'sk_test_sandbox';
+
+export async function startSandbox(config: Config): Promise<Sandbox> {
+  const emulator = await startEmulator({ port: 0, host: '127.0.0.1', seed: true, logger: false });
+  const generatedKey = config.apiKeys.length === 0 ? `sbx_${randomBytes(24).toString('base64url')}` : undefined;
+  const apiKeys =
+    generatedKey === undefined
+      ? config.apiKeys
+      : [{ id: 'sandbox', keySha256: createHash('sha256').update(generatedKey).digest(), scopes: SCOPES, rateLimitPerMinute: 6000 }];
+  return {
+    config: Object.freeze({ ...config, apiKeys, stripe: Object.freeze({ ...config.stripe, secretKey: SANDBOX_STRIPE_KEY, apiBase: emulator.url }) }),
+    generatedKey,
+    emulatorUrl: emulator.url,
+    close: () => emulator.close(),
+  };
+}
+
+/** What sandbox mode prints at start: where to go, the key, and the demo payments with what each shows. */
+export function sandboxBanner(sandbox: Sandbox, gatewayUrl: string): string[] {
+  const width = Math.max(...DEMO_PAYMENTS.map((p) => p.id.length));
+  return [
+    '',
+    'Refund gateway — SANDBOX MODE (built-in Stripe emulator, in-memory ledger; no real money moves)',
+    `  Swagger UI:   ${gatewayUrl}/docs   (click "Authorize" and paste the key)`,
+    `  Emulator:     ${sandbox.emulatorUrl}`,
+    ...(sandbox.generatedKey !== undefined ? [`sandbox api key: ${sandbox.generatedKey}`] : ['  API keys:     from API_KEYS']),
+    '  Demo payments:',
+    ...DEMO_PAYMENTS.map((p) => `    ${p.id.padEnd(width)}  ${p.description}`),
+    `  Try:  curl -s ${gatewayUrl}/v1/payments/${DEMO_PAYMENTS[0]?.id ?? 'pi_…'} -H "authorization: Bearer <key>"`,
+    '',
+  ];
+}

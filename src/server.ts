@@ -1,0 +1,35 @@
+// Runs the gateway process: config from the environment, build, listen, close gracefully. Nothing else.
+import closeWithGrace from 'close-with-grace';
+import { buildApp } from './app.js';
+import { loadConfig } from './config.js';
+import { sandboxBanner, startSandbox, type Sandbox } from './sandbox.js';
+
+const loaded = loadConfig(process.env);
+if (!loaded.ok) {
+  for (const problem of loaded.problems) console.error(`config: ${problem}`);
+  console.error('The gateway did not start: fix the variables above (see the configuration table in README.md).');
+  process.exit(1);
+}
+
+let config = loaded.config;
+let sandbox: Sandbox | undefined;
+if (config.sandbox) {
+  sandbox = await startSandbox(config);
+  config = sandbox.config;
+}
+
+const app = await buildApp(config);
+closeWithGrace({ delay: 10_000 }, async ({ err, signal }) => {
+  if (err) app.log.error({ err }, 'closing after an uncaught error');
+  else app.log.info({ signal }, 'closing');
+  await app.close();
+  await sandbox?.close();
+});
+
+await app.listen({ port: config.port, host: config.host });
+if (sandbox) {
+  const shownHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  console.log(sandboxBanner(sandbox, `http://${shownHost}:${port}`).join('\n'));
+}
