@@ -2,9 +2,8 @@
 import { randomUUID } from 'node:crypto';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import {
-  jsonSchemaTransform,
   jsonSchemaTransformObject,
   serializerCompiler,
   type ZodTypeProvider,
@@ -14,7 +13,7 @@ import { authHook, CallerRateLimiter } from './http/auth.js';
 import { registerContentTypes } from './http/content-types.js';
 import { trackRoutes } from './http/method-not-allowed.js';
 import { createMetrics } from './http/metrics.js';
-import { openApiDocument } from './http/openapi.js';
+import { openApiDocument, transformWithExamples } from './http/openapi.js';
 import { errorHandler, sendProblem } from './http/problem.js';
 import { operationRoutes } from './http/routes/operations.js';
 import { paymentRoutes } from './http/routes/payments.js';
@@ -60,9 +59,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   const app = Fastify({
     logger: deps.logger ?? { level: config.logLevel, redact: { paths: LOG_REDACT, censor: '[Redacted]' } },
     // One line per request is written in onResponse, with the caller; Fastify's two default lines would say less.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
     bodyLimit: config.bodyLimitBytes,
-    requestIdLogLabel: 'request_id',
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && CALLER_REQUEST_ID.test(given) ? given : `req_${randomUUID().replaceAll('-', '')}`;
@@ -144,7 +142,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
 
   await app.register(fastifySwagger, {
     openapi: openApiDocument,
-    transform: jsonSchemaTransform,
+    transform: transformWithExamples,
     transformObject: jsonSchemaTransformObject,
   });
   await app.register(fastifySwaggerUi, {

@@ -38,7 +38,7 @@ export const operationRoutes: FastifyPluginAsyncZod<OperationsOptions> = async (
 
   app.get(
     '/healthz',
-    { schema: { summary: 'Liveness', tags: ['operations'], response: { 200: healthSchema } } },
+    { schema: { operationId: 'healthz', summary: 'Liveness', tags: ['operations'], security: [], response: { 200: healthSchema } } },
     async () => ({ status: 'ok' as const }),
   );
 
@@ -46,7 +46,9 @@ export const operationRoutes: FastifyPluginAsyncZod<OperationsOptions> = async (
     '/readyz',
     {
       schema: {
+        operationId: 'readyz',
         summary: 'Readiness: the ledger answers and Stripe accepts our key',
+        security: [],
         tags: ['operations'],
         response: { 200: readySchema, ...problemResponses(['not_ready']) },
       },
@@ -68,7 +70,7 @@ export const operationRoutes: FastifyPluginAsyncZod<OperationsOptions> = async (
 
   app.get(
     '/metrics',
-    { schema: { summary: 'Prometheus metrics', tags: ['operations'], response: { 200: z.string() } } },
+    { schema: { operationId: 'metrics', summary: 'Prometheus metrics', tags: ['operations'], security: [], response: { 200: z.string() } } },
     async (_request, reply) => {
       reply.type(options.metrics.registry.contentType);
       return options.metrics.registry.metrics();

@@ -13,6 +13,7 @@ export const paymentRoutes: FastifyPluginAsyncZod<{ service: RefundService }> = 
     {
       config: { scope: 'refunds:read' },
       schema: {
+        operationId: 'getPayment',
         summary: 'What was paid, refunded and is left to refund',
         description: '`id` is a charge or a PaymentIntent. `next_step` says what to do to give the money back.',
         tags: ['payments'],
@@ -29,6 +30,7 @@ export const paymentRoutes: FastifyPluginAsyncZod<{ service: RefundService }> = 
     {
       config: { scope: 'payment_intents:write', idempotencyKey: 'optional' },
       schema: {
+        operationId: 'cancelPaymentIntent',
         summary: 'Cancel a PaymentIntent (release an authorisation)',
         description:
           'Allowed in requires_payment_method, requires_capture, requires_confirmation and requires_action. ' +

@@ -13,6 +13,7 @@ export const refundRoutes: FastifyPluginAsyncZod<{ service: RefundService }> = a
     {
       config: { scope: 'refunds:write', idempotencyKey: 'required' },
       schema: {
+        operationId: 'createRefund',
         summary: 'Refund a charge or a PaymentIntent',
         description:
           'Full refund by default, or part of one. Never more in total than was captured, even under concurrent requests. ' +
@@ -55,6 +56,7 @@ export const refundRoutes: FastifyPluginAsyncZod<{ service: RefundService }> = a
     {
       config: { scope: 'refunds:read' },
       schema: {
+        operationId: 'getRefund',
         summary: 'Read one refund',
         tags: ['refunds'],
         security: [{ bearerAuth: [] }],
@@ -70,6 +72,7 @@ export const refundRoutes: FastifyPluginAsyncZod<{ service: RefundService }> = a
     {
       config: { scope: 'refunds:read' },
       schema: {
+        operationId: 'listRefunds',
         summary: 'List refunds, newest first',
         description:
           'With `charge` or `payment_intent`: Stripe’s list for that payment. Without: every refund made through the gateway. ' +

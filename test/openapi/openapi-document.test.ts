@@ -1,0 +1,37 @@
+// The committed OpenAPI document is the one the routes generate, and it is valid OpenAPI 3.1.
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { formatDocument, generateOpenApi, OPENAPI_PATH } from '../../scripts/openapi-document.js';
+
+const run = promisify(execFile);
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+describe('openapi/openapi.json', () => {
+  it('when the routes are documented again, then the committed file is identical (else run `npm run openapi`)', async () => {
+    const committed = await readFile(OPENAPI_PATH, 'utf8');
+    expect(committed).toBe(formatDocument(await generateOpenApi()));
+  });
+
+  it('when Redocly lints the committed file, then it is valid OpenAPI 3.1 with no problems', async () => {
+    const result = await run(`${root}node_modules/.bin/redocly`, ['lint', 'openapi/openapi.json', '--format=stylish'], { cwd: root }).catch(
+      (error: { stdout: string; stderr: string; code: number }) => error,
+    );
+    const output = `${result.stdout}\n${result.stderr}`;
+    expect(output).toContain('Your API description is valid');
+    expect(output).not.toMatch(/\b(error|warning)\b\s+[a-z-]+/);
+  });
+
+  it('when read, then every route of the contract is there with its problem responses', async () => {
+    const doc = JSON.parse(await readFile(OPENAPI_PATH, 'utf8')) as { openapi: string; paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };
+    expect(doc.openapi).toBe('3.1.0');
+    expect(Object.keys(doc.paths).sort()).toEqual(
+      ['/healthz', '/metrics', '/readyz', '/v1/payment-intents/{id}/cancel', '/v1/payments/{id}', '/v1/refunds', '/v1/refunds/{id}'].sort(),
+    );
+    expect(Object.keys(doc.paths['/v1/refunds']!.post!.responses).sort()).toEqual(
+      ['201', '400', '401', '403', '404', '409', '413', '415', '422', '429', '500', '502', '503', '504'].sort(),
+    );
+  });
+});
