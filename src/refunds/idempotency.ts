@@ -1,5 +1,5 @@
 // Durable idempotency: one record per caller+route+key, its fingerprint, and the first final answer, replayed.
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { GatewayError, type ErrorCode, type ErrorFields } from './gateway-error.js';
 import type { Ledger } from './ledger.js';
 
@@ -35,6 +35,9 @@ export interface Attempt {
   /** The key Stripe sees, the same for every attempt. */
   stripeKey: string;
 }
+
+/** A gateway request id: what Stripe metadata carries as `gateway_request_id`. */
+export const newAttemptId = (): string => `gwr_${randomUUID().replaceAll('-', '')}`;
 
 export const scopeOf = (k: IdempotencyKey): string => `${k.callerId}\n${k.route}\n${k.key}`;
 
@@ -73,6 +76,7 @@ export interface IdempotencyDeps {
 export async function runIdempotent<T>(
   deps: IdempotencyDeps,
   key: IdempotencyKey,
+  /** `requestId` is the caller-facing request id that a stored refusal is replayed with. */
   request: { requestId: string; body: unknown },
   work: (attempt: Attempt) => Promise<{ value: T; refundId: string | null }>,
 ): Promise<{ replayed: boolean; value: T }> {
@@ -80,7 +84,8 @@ export async function runIdempotent<T>(
   const begun = await deps.ledger.beginIdempotent({
     scope,
     fingerprint: fingerprintOf(request.body),
-    requestId: request.requestId,
+    // The gateway's own id for this attempt; never the caller's x-request-id, which callers may reuse.
+    requestId: newAttemptId(),
     leaseMs: deps.leaseMs,
     now: deps.now(),
   });
@@ -110,6 +115,7 @@ export async function runIdempotent<T>(
       const outcome: StoredOutcome<T> = { ok: false, code: error.code, detail: error.message, fields: error.fields, requestId: request.requestId };
       await deps.ledger.completeIdempotent({ scope, outcome, refundId: null, now: deps.now() });
     } else {
+      // If even the release fails, the lease runs out and a retry resumes then; the original error matters more.
       await deps.ledger.releaseIdempotent(scope).catch(() => undefined);
     }
     throw error;

@@ -34,7 +34,7 @@ export interface CreateRefundRequest {
 
 export interface CallerContext {
   callerId: string;
-  /** This attempt's gateway request id. */
+  /** The request id the caller sees (`x-request-id`); stored refusals are replayed with it. */
   requestId: string;
 }
 
