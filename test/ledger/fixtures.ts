@@ -1,0 +1,31 @@
+// Small builders for ledger tests: refunds and idempotency inputs with sensible defaults.
+import type { BeginIdempotentInput } from '../../src/refunds/ledger.js';
+import type { Refund } from '../../src/refunds/types.js';
+
+export const T0 = new Date('2026-11-27T12:00:00Z');
+export const at = (ms: number): Date => new Date(T0.getTime() + ms);
+
+export const beginInput = (overrides: Partial<BeginIdempotentInput> = {}): BeginIdempotentInput => ({
+  scope: 'billing\nPOST /v1/refunds\nkey-1',
+  fingerprint: 'fp-1',
+  requestId: 'req_first',
+  leaseMs: 30_000,
+  now: T0,
+  ...overrides,
+});
+
+export const refund = (overrides: Partial<Refund> = {}): Refund => ({
+  id: 're_1',
+  amount: 2500,
+  currency: 'usd',
+  status: 'pending',
+  charge: 'ch_1',
+  paymentIntent: 'pi_1',
+  reason: 'requested_by_customer',
+  failureReason: null,
+  metadata: { order: '42' },
+  requestedBy: 'billing',
+  gatewayRequestId: 'req_1',
+  created: 1_795_000_000,
+  ...overrides,
+});
