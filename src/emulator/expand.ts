@@ -1,0 +1,46 @@
+// `expand[]` paths turned into a tree and checked against what each object type can expand, before any work is done.
+import { invalidRequest } from './errors.js';
+
+export type ExpandTree = Map<string, ExpandTree>;
+
+export type ExpandableType = 'payment_intent' | 'charge' | 'refund' | 'dispute' | 'refund_list' | 'list_of_payment_intent' | 'list_of_charge' | 'list_of_refund' | 'list_of_dispute';
+
+// What the emulator can expand; Stripe can expand more (balance_transaction, customer, …), which is refused clearly.
+const EXPANDABLE: Record<ExpandableType, Record<string, ExpandableType>> = {
+  payment_intent: { latest_charge: 'charge' },
+  charge: { payment_intent: 'payment_intent', refunds: 'refund_list' },
+  refund: { charge: 'charge', payment_intent: 'payment_intent' },
+  dispute: { charge: 'charge', payment_intent: 'payment_intent' },
+  refund_list: { data: 'refund' },
+  list_of_payment_intent: { data: 'payment_intent' },
+  list_of_charge: { data: 'charge' },
+  list_of_refund: { data: 'refund' },
+  list_of_dispute: { data: 'dispute' },
+};
+
+/** Builds the tree and throws a Stripe-shaped 400 for a path the object cannot expand (Stripe allows 4 levels). */
+export function buildExpandTree(type: ExpandableType, paths: readonly string[]): ExpandTree {
+  const root: ExpandTree = new Map();
+  for (const path of paths) {
+    const parts = path.split('.');
+    if (parts.length > 4) throw invalidRequest(`You cannot expand more than 4 levels of a property. Property: ${path}`, { param: 'expand' });
+    let node = root;
+    let nodeType: ExpandableType = type;
+    for (const part of parts) {
+      const childType = EXPANDABLE[nodeType][part];
+      if (childType === undefined) {
+        throw invalidRequest(`This property cannot be expanded (${part}). The emulator expands only: ${Object.keys(EXPANDABLE[nodeType]).join(', ')}.`, { param: 'expand' });
+      }
+      let child = node.get(part);
+      if (!child) {
+        child = new Map();
+        node.set(part, child);
+      }
+      node = child;
+      nodeType = childType;
+    }
+  }
+  return root;
+}
+
+export const NO_EXPAND: ExpandTree = new Map();

@@ -1,0 +1,63 @@
+// Fault injection: for the next N requests matching a method and path, answer an error, wait, reset the connection, or work and then drop.
+import { z } from 'zod';
+
+export const FAULT_KINDS = ['error', 'rate_limit', 'lock_timeout', 'delay', 'reset', 'drop_after_work'] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
+
+export const faultSpecSchema = z
+  .object({
+    /** HTTP method to match, or `*` (default). */
+    method: z.string().min(1).default('*'),
+    /** Exact path (`/v1/refunds`), or a prefix ending in `*` (`/v1/refunds/*`). */
+    path: z.string().startsWith('/'),
+    /** How many matching requests it applies to. */
+    times: z.number().int().min(1).default(1),
+    kind: z.enum(FAULT_KINDS),
+    /** For `error`: the HTTP status (default 500). */
+    status: z.number().int().min(400).max(599).optional(),
+    /** For `error`: the error code in the body. */
+    code: z.string().min(1).optional(),
+    message: z.string().min(1).optional(),
+    /** Sends `Stripe-Should-Retry: true|false` (lock_timeout always sends true). */
+    should_retry: z.boolean().optional(),
+    /** Wait before acting; for `delay` and `drop_after_work` the wait happens while the idempotency key is held. */
+    delay_ms: z.number().int().min(0).max(600_000).optional(),
+  })
+  .strict();
+
+export type FaultSpec = z.input<typeof faultSpecSchema>;
+export type Fault = z.output<typeof faultSpecSchema> & { id: string; remaining: number };
+
+export class FaultInjector {
+  private faults: Fault[] = [];
+  private nextId = 1;
+
+  add(spec: FaultSpec): Fault {
+    const parsed = faultSpecSchema.parse(spec);
+    const fault: Fault = { ...parsed, method: parsed.method.toUpperCase(), id: `fault_${this.nextId}`, remaining: parsed.times };
+    this.nextId += 1;
+    this.faults.push(fault);
+    return fault;
+  }
+
+  list(): Fault[] {
+    return this.faults.map((f) => ({ ...f }));
+  }
+
+  clear(): void {
+    this.faults = [];
+  }
+
+  /** Consumes one use of the first fault matching this request (oldest first). The common case, no faults, costs nothing. */
+  take(method: string, path: string): Fault | undefined {
+    if (this.faults.length === 0) return undefined;
+    const index = this.faults.findIndex((f) => (f.method === '*' || f.method === method) && matchPath(f.path, path));
+    const fault = this.faults[index];
+    if (fault === undefined) return undefined;
+    fault.remaining -= 1;
+    if (fault.remaining <= 0) this.faults.splice(index, 1);
+    return { ...fault };
+  }
+}
+
+const matchPath = (pattern: string, path: string): boolean => (pattern.endsWith('*') ? path.startsWith(pattern.slice(0, -1)) : pattern === path);

@@ -1,0 +1,181 @@
+// Refunds: Stripe's refusals in Stripe's order, the balance they are paid from, and the lazy transitions of the test cards.
+import { tryDebitForRefund, enqueueWaitingRefund, releaseMaturedFunds, creditAvailable } from './balance.js';
+import type { StripeError } from './errors.js';
+import { invalidRequest, resourceMissing } from './errors.js';
+import { renderPaymentIntent } from './render.js';
+import type { EmulatorState } from './state.js';
+import { OPEN_DISPUTE_STATUSES, pushIndex, takeSeq, type ChargeRecord, type PaymentIntentRecord, type RefundRecord } from './store.js';
+import { PENDING_REFUND_SETTLES_AFTER_MS } from './timings.js';
+
+export interface CreateRefundInput {
+  charge?: string;
+  paymentIntent?: string;
+  amount?: number;
+  reason: string | null;
+  metadata: Record<string, string>;
+}
+
+/** "$45.00"-style amounts in messages, the way Stripe's older messages wrote them whatever the currency. */
+const ZERO_DECIMAL = new Set(['bif', 'clp', 'djf', 'gnf', 'jpy', 'kmf', 'krw', 'mga', 'pyg', 'rwf', 'ugx', 'vnd', 'vuv', 'xaf', 'xof', 'xpf']);
+export const formatAmount = (amount: number, currency: string): string => (ZERO_DECIMAL.has(currency) ? `$${amount}` : `$${(amount / 100).toFixed(2)}`);
+
+function unexpectedStateForRefund(state: EmulatorState, pi: PaymentIntentRecord, viaCharge: string | null): StripeError {
+  let message: string;
+  if (pi.status === 'requires_capture') {
+    message = viaCharge
+      ? `This uncaptured Charge was created by a PaymentIntent (${pi.id}) with a status of requires_capture. You must cancel the PaymentIntent to reverse the authorization instead of refunding the Charge directly.`
+      : `This PaymentIntent (${pi.id}) has a status of requires_capture: it is only authorized, so there is nothing captured to refund. Cancel the PaymentIntent to release the authorization instead.`;
+  } else {
+    message = `This PaymentIntent (${pi.id}) has a status of ${pi.status} and does not have a successful charge to refund.`;
+  }
+  return invalidRequest(message, { code: 'payment_intent_unexpected_state', extra: { payment_intent: renderPaymentIntent(state, pi) } });
+}
+
+function hasOpenUnrefundableDispute(state: EmulatorState, charge: ChargeRecord): boolean {
+  for (const id of state.store.disputesByCharge.get(charge.id) ?? []) {
+    const d = state.store.disputes.get(id);
+    if (d && OPEN_DISPUTE_STATUSES.includes(d.status) && !d.isChargeRefundable) return true;
+  }
+  return false;
+}
+
+/** Finds the charge a refund request is about and applies every refusal; returns the charge and the amount to refund. */
+function checkRefundable(state: EmulatorState, input: CreateRefundInput): { charge: ChargeRecord; amount: number } {
+  const { store } = state;
+  let charge: ChargeRecord | undefined;
+  if (input.paymentIntent !== undefined) {
+    const pi = store.paymentIntents.get(input.paymentIntent);
+    if (!pi) throw resourceMissing('payment_intent', input.paymentIntent);
+    if (pi.status !== 'succeeded') throw unexpectedStateForRefund(state, pi, null);
+    charge = pi.latestCharge === null ? undefined : store.charges.get(pi.latestCharge);
+    if (!charge) throw unexpectedStateForRefund(state, pi, null);
+  } else {
+    const id = input.charge ?? '';
+    charge = store.charges.get(id);
+    if (!charge) throw resourceMissing('charge', id);
+  }
+  if (charge.amountRefunded >= charge.amount) {
+    throw invalidRequest(`Charge ${charge.id} has already been refunded.`, { code: 'charge_already_refunded' });
+  }
+  const pi = store.paymentIntents.get(charge.paymentIntent);
+  if (pi && pi.status !== 'succeeded') throw unexpectedStateForRefund(state, pi, charge.id);
+  if (charge.status !== 'succeeded' || !charge.captured) {
+    throw invalidRequest(`Charge ${charge.id} has a status of ${charge.status} and cannot be refunded.`, { code: 'charge_not_refundable' });
+  }
+  if (hasOpenUnrefundableDispute(state, charge)) {
+    throw invalidRequest(`Charge ${charge.id} has been charged back; cannot issue a refund.`, { code: 'charge_disputed' });
+  }
+  const remaining = charge.amount - charge.amountRefunded;
+  const amount = input.amount ?? remaining;
+  if (amount > remaining) {
+    throw invalidRequest(
+      `Refund amount (${formatAmount(amount, charge.currency)}) is greater than unrefunded amount on charge (${formatAmount(remaining, charge.currency)})`,
+      { param: 'amount' },
+    );
+  }
+  return { charge, amount };
+}
+
+function insertRefund(state: EmulatorState, charge: ChargeRecord, fields: Partial<RefundRecord> & Pick<RefundRecord, 'amount' | 'status'>): RefundRecord {
+  const { store } = state;
+  const refund: RefundRecord = {
+    id: fields.id ?? state.newId('re'),
+    seq: takeSeq(store),
+    created: state.clock.nowSeconds(),
+    currency: charge.currency,
+    charge: charge.id,
+    paymentIntent: charge.paymentIntent,
+    paymentMethod: charge.paymentMethod,
+    pendingReason: null,
+    failureReason: null,
+    failureBalanceTransaction: null,
+    balanceTransaction: null,
+    reason: null,
+    metadata: {},
+    funded: false,
+    ...fields,
+  };
+  store.refunds.set(refund.id, refund);
+  store.refundOrder.push(refund.id);
+  pushIndex(store.refundsByCharge, charge.id, refund.id);
+  pushIndex(store.refundsByPaymentIntent, charge.paymentIntent, refund.id);
+  charge.amountRefunded += refund.amount;
+  return refund;
+}
+
+/** The money has left the balance: the refund succeeds, or for `pm_card_pendingRefund` starts its processing span. */
+function markFunded(state: EmulatorState, refund: RefundRecord, charge: ChargeRecord): void {
+  const now = state.clock.nowMs();
+  refund.funded = true;
+  refund.balanceTransaction = state.newId('txn');
+  if (charge.behaviour === 'pending_refund') {
+    refund.status = 'pending';
+    refund.pendingReason = 'processing';
+    state.processingRefunds.push({ refundId: refund.id, atMs: now + PENDING_REFUND_SETTLES_AFTER_MS });
+    return;
+  }
+  refund.status = 'succeeded';
+  refund.pendingReason = null;
+  // Stripe: "the refund will appear to be successful at first and will only have the failed status on subsequent fetches".
+  if (charge.behaviour === 'refund_fail') state.failingRefunds.push({ refundId: refund.id, atMs: now });
+}
+
+export function createRefund(state: EmulatorState, input: CreateRefundInput, fixedId?: string): RefundRecord {
+  const { charge, amount } = checkRefundable(state, input);
+  const refund = insertRefund(state, charge, { amount, status: 'pending', reason: input.reason, metadata: input.metadata, ...(fixedId ? { id: fixedId } : {}) });
+  if (tryDebitForRefund(state.balance, charge.currency, amount)) {
+    markFunded(state, refund, charge);
+  } else {
+    refund.pendingReason = 'insufficient_funds';
+    enqueueWaitingRefund(state.balance, charge.currency, refund.id);
+  }
+  return refund;
+}
+
+/** The refund Stripe makes itself when an authorisation is released (cancel, or the rest of a partial capture): no money moves. */
+export function createReleaseRefund(state: EmulatorState, charge: ChargeRecord, amount: number): RefundRecord {
+  return insertRefund(state, charge, { amount, status: 'succeeded', funded: true });
+}
+
+function failRefund(state: EmulatorState, refund: RefundRecord): void {
+  const charge = state.store.charges.get(refund.charge);
+  if (refund.status !== 'succeeded' || !charge) return;
+  refund.status = 'failed';
+  refund.failureReason = 'expired_or_canceled_card';
+  refund.failureBalanceTransaction = state.newId('txn');
+  charge.amountRefunded -= refund.amount;
+  creditAvailable(state.balance, refund.currency, refund.amount);
+}
+
+/** Applies every transition that is due on the emulator clock. Called before any request reads or changes state. */
+export function settle(state: EmulatorState): void {
+  const now = state.clock.nowMs();
+  const { balance, store } = state;
+  releaseMaturedFunds(balance, now);
+  for (const [currency, queue] of balance.waiting) {
+    for (let id = queue.peek(); id !== undefined; id = queue.peek()) {
+      const refund = store.refunds.get(id);
+      const charge = refund && store.charges.get(refund.charge);
+      if (!refund || !charge || refund.status !== 'pending') {
+        queue.shift();
+        continue;
+      }
+      if (!tryDebitForRefund(balance, currency, refund.amount, { headOfQueue: true })) break;
+      queue.shift();
+      markFunded(state, refund, charge);
+    }
+  }
+  for (let next = state.processingRefunds.peek(); next !== undefined && next.atMs <= now; next = state.processingRefunds.peek()) {
+    state.processingRefunds.shift();
+    const refund = store.refunds.get(next.refundId);
+    if (refund && refund.status === 'pending') {
+      refund.status = 'succeeded';
+      refund.pendingReason = null;
+    }
+  }
+  for (let next = state.failingRefunds.peek(); next !== undefined && next.atMs <= now; next = state.failingRefunds.peek()) {
+    state.failingRefunds.shift();
+    const refund = store.refunds.get(next.refundId);
+    if (refund) failRefund(state, refund);
+  }
+}

@@ -1,0 +1,12 @@
+// Spans of emulator clock after which something changes on its own; tests move the clock past them via the control API.
+const MINUTE_MS = 60_000;
+const HOUR_MS = 60 * MINUTE_MS;
+
+/** Stripe prunes idempotency keys "after they're at least 24 hours old". */
+export const IDEMPOTENCY_TTL_MS = 24 * HOUR_MS;
+/** How long a `pm_card_pendingRefund` refund stays `pending` (long enough for a sandbox user to see it). */
+export const PENDING_REFUND_SETTLES_AFTER_MS = 10 * MINUTE_MS;
+/** When a charge's funds move from the pending to the available balance (Stripe's default 2-day schedule; UNCONFIRMED for test mode). */
+export const FUNDS_AVAILABLE_AFTER_MS = 48 * HOUR_MS;
+/** `evidence_details.due_by` of a new dispute. */
+export const DISPUTE_EVIDENCE_DUE_AFTER_MS = 7 * 24 * HOUR_MS;
