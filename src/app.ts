@@ -10,15 +10,15 @@ import {
 } from 'fastify-type-provider-zod';
 import type { Config } from './config.js';
 import { authHook, CallerRateLimiter } from './http/auth.js';
-import { registerContentTypes } from './http/content-types.js';
+import { registerContentTypes, UNPARSABLE_JSON } from './http/content-types.js';
 import { trackRoutes } from './http/method-not-allowed.js';
 import { createMetrics } from './http/metrics.js';
 import { openApiDocument, transformWithExamples } from './http/openapi.js';
-import { errorHandler, sendProblem } from './http/problem.js';
+import { errorHandler, sendProblem, validationError } from './http/problem.js';
 import { operationRoutes } from './http/routes/operations.js';
 import { paymentRoutes } from './http/routes/payments.js';
 import { refundRoutes } from './http/routes/refunds.js';
-import { passThroughValidator, validateRequest } from './http/validation.js';
+import { NOT_JSON, passThroughValidator, validateRequest } from './http/validation.js';
 import { createLedger } from './ledger/create-ledger.js';
 import { GatewayError } from './refunds/gateway-error.js';
 import type { Ledger } from './refunds/ledger.js';
@@ -112,8 +112,9 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   });
   app.addHook('onRequest', authHook(config.apiKeys, new CallerRateLimiter()));
   app.addHook('preValidation', async (request) => {
-    // Only our own routes carry zod schemas; Swagger UI's static routes validate nothing.
+    // Only our own routes carry zod schemas; Swagger UI's static routes validate nothing, but never see a broken body.
     if (request.routeOptions.config.scope !== undefined) await validateRequest(request);
+    else if (request.body === UNPARSABLE_JSON) throw validationError([NOT_JSON]);
   });
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';

@@ -1,11 +1,18 @@
 // Prometheus metrics of one gateway instance, on its own registry (no global state, several apps per process in tests).
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { StripeCallEvent } from '../stripe/stripe-gateway.js';
+
+/** What the metrics need of one Stripe call; stated here so http/ does not reach into stripe/ (the lint wall). */
+export interface UpstreamCall {
+  operation: string;
+  outcome: 'ok' | 'error';
+  durationMs: number;
+  code?: string;
+}
 
 export interface Metrics {
   registry: Registry;
   observeRequest(labels: { method: string; route: string; status: number }, seconds: number): void;
-  observeStripeCall(event: StripeCallEvent): void;
+  observeStripeCall(event: UpstreamCall): void;
 }
 
 export function createMetrics(): Metrics {

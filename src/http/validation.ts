@@ -1,7 +1,8 @@
 // Request validation that reports every problem at once: Idempotency-Key first, then headers, path, query and body.
 import type { FastifyRequest } from 'fastify';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { GatewayError } from '../refunds/gateway-error.js';
+import { UNPARSABLE_JSON } from './content-types.js';
 import { validationError, type FieldProblem } from './problem.js';
 
 interface RouteSchemas {
@@ -18,12 +19,34 @@ const PARTS = [
   ['body', 'body'],
 ] as const;
 
+/** A route that declares no query schema takes no query parameters: a typo there must not pass silently either. */
+const NO_QUERY = z.strictObject({});
+
+export const NOT_JSON: FieldProblem = { in: 'body', path: '', message: 'the body is not valid JSON' };
+
 const pointer = (path: readonly PropertyKey[]): string =>
   path.map((p) => `/${String(p).replaceAll('~', '~0').replaceAll('/', '~1')}`).join('');
 
 /**
+ * zod's issues, as the contract's problems: an unknown field points at itself (not at the object around it), and a
+ * bad record key says what is wrong with it instead of zod's generic "Invalid key in record".
+ */
+function problemsOf(where: FieldProblem['in'], issues: readonly z.core.$ZodIssue[]): FieldProblem[] {
+  return issues.flatMap((issue): FieldProblem[] => {
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => ({ in: where, path: pointer([...issue.path, key]), message: `unknown field "${key}"` }));
+    }
+    if (issue.code === 'invalid_key') {
+      return [{ in: where, path: pointer(issue.path), message: issue.issues.map((inner) => inner.message).join('; ') }];
+    }
+    return [{ in: where, path: pointer(issue.path), message: issue.message }];
+  });
+}
+
+/**
  * Fastify validates one part at a time and stops at the first failure; the contract wants every problem listed, so
  * the type provider's validator is a pass-through and this hook does the work, writing back the parsed values.
+ * A body that was not JSON arrives here as UNPARSABLE_JSON, so that a missing Idempotency-Key still wins over it.
  */
 export async function validateRequest(request: FastifyRequest): Promise<void> {
   const config = request.routeOptions.config;
@@ -34,12 +57,16 @@ export async function validateRequest(request: FastifyRequest): Promise<void> {
   const problems: FieldProblem[] = [];
   const parsed: Record<string, unknown> = {};
   for (const [part, where] of PARTS) {
-    const schema = schemas[part];
+    const schema = part === 'querystring' ? (schemas.querystring ?? NO_QUERY) : schemas[part];
+    if (part === 'body' && request.body === UNPARSABLE_JSON) {
+      problems.push(NOT_JSON);
+      continue;
+    }
     if (!schema) continue;
     const input = part === 'querystring' ? request.query : request[part];
     const result = schema.safeParse(input ?? (part === 'body' ? undefined : {}));
     if (result.success) parsed[part] = result.data;
-    else problems.push(...result.error.issues.map((issue) => ({ in: where, path: pointer(issue.path), message: issue.message })));
+    else problems.push(...problemsOf(where, result.error.issues));
   }
   if (problems.length > 0) throw validationError(problems);
   if ('params' in parsed) request.params = parsed.params;
