@@ -10,7 +10,9 @@ const LIVE_KEY = /^(sk|rk)_live_/;
 const redact = (key: string): string => (key.length > 12 ? `${key.slice(0, 8)}${'*'.repeat(Math.min(key.length - 12, 20))}${key.slice(-4)}` : key);
 
 function extractKey(header: string): string | undefined {
-  const [scheme, value = ''] = header.trim().split(/\s+/, 2);
+  const trimmed = header.trim();
+  const scheme = trimmed.split(/\s+/, 1)[0];
+  const value = trimmed.slice(scheme?.length ?? 0).trim();
   if (scheme?.toLowerCase() === 'bearer') return value;
   if (scheme?.toLowerCase() === 'basic') {
     const decoded = Buffer.from(value, 'base64').toString('utf8');
