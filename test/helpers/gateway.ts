@@ -1,0 +1,111 @@
+// A real gateway for HTTP tests: buildApp on a fresh PGlite ledger, talking through the real SDK to a fresh emulator.
+import Stripe from 'stripe';
+import supertest from 'supertest';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/app.js';
+import { loadConfig, STRIPE_API_VERSION } from '../../src/config.js';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/server.js';
+import type { Ledger } from '../../src/refunds/ledger.js';
+import { newTestLedger } from './ledger.js';
+
+/** Plain-text keys of the test callers; the config gets them as API_KEYS like any deployment. */
+export const KEYS = {
+  billing: 'billing-key-0123456789abcdef',
+  /** The same identity as billing, under a rotated key. */
+  billingRotated: 'billing-rotated-key-0123456789',
+  shop: 'shop-key-0123456789abcdef',
+  support: 'support-key-0123456789abcdef',
+  ops: 'ops-key-0123456789abcdef',
+  tight: 'tight-key-0123456789abcdef',
+} as const;
+
+export const API_KEYS = [
+  { id: 'billing', key: KEYS.billing, scopes: ['refunds:read', 'refunds:write', 'payment_intents:write'] },
+  { id: 'billing', key: KEYS.billingRotated, scopes: ['refunds:read', 'refunds:write', 'payment_intents:write'] },
+  { id: 'shop', key: KEYS.shop, scopes: ['refunds:read', 'refunds:write', 'payment_intents:write'] },
+  { id: 'support', key: KEYS.support, scopes: ['refunds:read'] },
+  { id: 'ops', key: KEYS.ops, scopes: ['payment_intents:write'] },
+  { id: 'tight', key: KEYS.tight, scopes: ['refunds:read'], rate_limit_per_minute: 3 },
+];
+
+export const auth = (key: string = KEYS.billing) => ({ authorization: `Bearer ${key}` });
+
+export interface TestGateway {
+  app: FastifyInstance;
+  http: supertest.Agent;
+  emulator: RunningEmulator;
+  /** The SDK pointed at the emulator, to make payments the way a shop would. */
+  stripe: Stripe;
+  ledger: Ledger;
+  close(): Promise<void>;
+}
+
+export interface TestGatewayOptions {
+  /** Extra environment for loadConfig, e.g. `{ LOCK_WAIT_MS: '50' }`. */
+  env?: Record<string, string>;
+  /** Share a ledger (and an emulator) between two gateways to play two replicas. */
+  ledger?: Ledger;
+  emulator?: RunningEmulator;
+}
+
+export const sdkFor = (emulator: RunningEmulator): Stripe =>
+  new Stripe('sk_test_tests', {
+    host: emulator.host,
+    port: emulator.port,
+    protocol: 'http',
+    telemetry: false,
+    apiVersion: STRIPE_API_VERSION as Stripe.LatestApiVersion,
+    maxNetworkRetries: 0,
+  });
+
+export async function startTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
+  const emulator = options.emulator ?? (await startEmulator({ port: 0 }));
+  const ledger = options.ledger ?? (await newTestLedger());
+  const loaded = loadConfig({
+    STRIPE_SECRET_KEY: 'sk_test_gateway',
+    STRIPE_API_BASE: emulator.url,
+    API_KEYS: JSON.stringify(API_KEYS),
+    LOG_LEVEL: 'silent',
+    ...options.env,
+  });
+  if (!loaded.ok) throw new Error(`test config: ${loaded.problems.join('; ')}`);
+  const app = await buildApp(loaded.config, { ledger, logger: false });
+  await app.ready();
+  return {
+    app,
+    http: supertest.agent(app.server),
+    emulator,
+    stripe: sdkFor(emulator),
+    ledger,
+    async close() {
+      await app.close();
+      if (!options.ledger) await ledger.close();
+      if (!options.emulator) await emulator.close();
+    },
+  };
+}
+
+export interface PaymentOptions {
+  amount?: number;
+  currency?: string;
+  paymentMethod?: string;
+  captureMethod?: 'automatic' | 'manual';
+  confirm?: boolean;
+}
+
+/** A PaymentIntent made as a shop would make it; returns its id and its charge's id (null before confirmation). */
+export async function createPayment(stripe: Stripe, options: PaymentOptions = {}): Promise<{ intent: string; charge: string | null; status: string }> {
+  const intent = await stripe.paymentIntents.create({
+    amount: options.amount ?? 10_000,
+    currency: options.currency ?? 'usd',
+    payment_method: options.paymentMethod ?? 'pm_card_visa',
+    payment_method_types: ['card'],
+    confirm: options.confirm ?? true,
+    ...(options.captureMethod ? { capture_method: options.captureMethod } : {}),
+  });
+  const charge = typeof intent.latest_charge === 'string' ? intent.latest_charge : (intent.latest_charge?.id ?? null);
+  return { intent: intent.id, charge, status: intent.status };
+}
+
+/** The /v1/refunds POSTs that reached the emulator (the proof that a refusal never called Stripe). */
+export const refundPosts = (emulator: RunningEmulator) => emulator.control.requests({ method: 'POST', path: '/v1/refunds' });
