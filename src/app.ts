@@ -14,6 +14,7 @@ import { registerContentTypes, UNPARSABLE_JSON } from './http/content-types.js';
 import { trackRoutes } from './http/method-not-allowed.js';
 import { createMetrics } from './http/metrics.js';
 import { openApiDocument, transformWithExamples } from './http/openapi.js';
+import { trackRequestLogger } from './http/request-context.js';
 import { errorHandler, sendProblem, validationError } from './http/problem.js';
 import { operationRoutes } from './http/routes/operations.js';
 import { paymentRoutes } from './http/routes/payments.js';
@@ -32,7 +33,7 @@ export interface AppDeps {
   ledger?: Ledger;
   /** A payment gateway to use; by default the Stripe one from the config. */
   gateway?: PaymentGateway;
-  /** pino options, or false for none; by default JSON at the configured level. */
+  /** pino options (e.g. a `stream` for tests), or false for none; the redaction of secrets always applies. By default JSON at the configured level. */
   logger?: FastifyServerOptions['logger'];
   now?: () => Date;
 }
@@ -56,8 +57,10 @@ export const LOG_REDACT = [
 
 export async function buildApp(config: Config, deps: AppDeps = {}): Promise<FastifyInstance> {
   const now = deps.now ?? (() => new Date());
+  const logging = { level: config.logLevel, redact: { paths: LOG_REDACT, censor: '[Redacted]' } };
   const app = Fastify({
-    logger: deps.logger ?? { level: config.logLevel, redact: { paths: LOG_REDACT, censor: '[Redacted]' } },
+    // Given options add to the defaults rather than replace them: a test's stream must not switch redaction off.
+    logger: typeof deps.logger === 'object' ? { ...logging, ...deps.logger, redact: logging.redact } : (deps.logger ?? logging),
     // One line per request is written in onResponse, with the caller; Fastify's two default lines would say less.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
     bodyLimit: config.bodyLimitBytes,
@@ -69,6 +72,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   }).withTypeProvider<ZodTypeProvider>();
 
   const metrics = createMetrics();
+  const requestLog = trackRequestLogger(app);
   const ownLedger = deps.ledger === undefined;
   const ledger = deps.ledger ?? (await createLedger({ databaseUrl: config.databaseUrl, pgliteDir: config.pgliteDir, logger: app.log }));
   const gateway =
@@ -77,7 +81,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       maxRateLimitRetries: config.stripe.maxNetworkRetries,
       onCall: (event) => {
         metrics.observeStripeCall(event);
-        app.log.info(
+        requestLog().info(
           {
             stripe_operation: event.operation,
             stripe_request_id: event.stripeRequestId,
