@@ -1,13 +1,11 @@
-// /v1/account: the account behind the key, for the gateway's readiness check.
+// /v1/account (and /v1/accounts/:id for its own id): the account behind the key, for the gateway's readiness check.
+import { resourceMissing } from './errors.js';
 import { rejectUnknown } from './form.js';
 import { defineRoute, type PreparedRoute } from './router.js';
+import type { EmulatorState } from './state.js';
 
-const retrieve = defineRoute({
-  method: 'GET',
-  pattern: '/v1/account',
-  validate: ({ params }) => rejectUnknown(params, ['expand']),
-  execute: ({ state }) => ({
-    body: {
+function renderAccount(state: EmulatorState): Record<string, unknown> {
+  return {
       id: state.account.id,
       object: 'account',
       business_profile: { mcc: null, name: 'Stripe emulator', product_description: null, support_address: null, support_email: null, support_phone: null, support_url: null, url: null },
@@ -22,8 +20,25 @@ const retrieve = defineRoute({
       metadata: {},
       payouts_enabled: true,
       type: 'standard',
-    },
-  }),
+  };
+}
+
+const current = defineRoute({
+  method: 'GET',
+  pattern: '/v1/account',
+  validate: ({ params }) => rejectUnknown(params, ['expand']),
+  execute: ({ state }) => ({ body: renderAccount(state) }),
 });
 
-export const accountRoutes: readonly PreparedRoute[] = [retrieve];
+// The emulator has one account; Connect accounts are not modelled.
+const byId = defineRoute({
+  method: 'GET',
+  pattern: '/v1/accounts/:id',
+  validate: ({ params }) => rejectUnknown(params, ['expand']),
+  execute: ({ state, path }) => {
+    if (path['id'] !== state.account.id) throw resourceMissing('account', path['id'] ?? '', 'account');
+    return { body: renderAccount(state) };
+  },
+});
+
+export const accountRoutes: readonly PreparedRoute[] = [current, byId];

@@ -51,8 +51,11 @@ describe('wire format', () => {
   it('when any response is sent (success, error, unknown route), then it carries a Request-Id header', async () => {
     const ok = await h.stripe.balance.retrieve();
     expect(ok.lastResponse.requestId).toMatch(/^req_[A-Za-z0-9]+$/);
-    const err = await h.stripe.refunds.retrieve('re_missing').catch((e: Stripe.errors.StripeError) => e);
-    expect(err.requestId).toMatch(/^req_/);
+    const err = await h.stripe.refunds.retrieve('re_missing').then(
+      () => undefined,
+      (e: Stripe.errors.StripeError) => e,
+    );
+    expect(err?.requestId).toMatch(/^req_/);
     const unknown = await fetch(`${h.url}/v1/nothing_here`, { headers: { authorization: 'Bearer sk_test_x' } });
     expect(unknown.status).toBe(404);
     expect(unknown.headers.get('request-id')).toMatch(/^req_/);
@@ -95,9 +98,11 @@ describe('wire format', () => {
     expect(await res.json()).toMatchObject({ error: { type: 'invalid_request_error', message: expect.stringContaining('Unrecognized request URL (GET: /v1/customers)') } });
   });
 
-  it('when GET /v1/account is called, then the account is returned for readiness checks', async () => {
-    const account = await h.stripe.accounts.retrieve();
+  it('when GET /v1/account is called, then the account is returned for readiness checks, also by its id', async () => {
+    const account = await h.stripe.accounts.retrieveCurrent();
     expect(account).toMatchObject({ object: 'account', charges_enabled: true });
     expect(account.id).toMatch(/^acct_/);
+    expect((await h.stripe.accounts.retrieve(account.id)).id).toBe(account.id);
+    await expect(h.stripe.accounts.retrieve('acct_someoneElse')).rejects.toMatchObject({ statusCode: 404, code: 'resource_missing' });
   });
 });

@@ -139,7 +139,7 @@ describe('fault matching and the control API', () => {
     await resetEmulator(h.url);
     expect(await requests(h.url)).toEqual([]);
     expect(await fail(h.stripe.paymentIntents.retrieve(paymentIntent.id))).toMatchObject({ statusCode: 404 });
-    await expect(h.stripe.accounts.retrieve()).resolves.toMatchObject({ object: 'account' });
+    await expect(h.stripe.accounts.retrieveCurrent()).resolves.toMatchObject({ object: 'account' });
   });
 
   it('when requests are logged, then each carries method, path, parsed body, Idempotency-Key and Stripe-Account', async () => {

@@ -106,7 +106,7 @@ async function broadScenario(stripe: Stripe, url: string): Promise<void> {
   await advanceClock(url, 3 * 24 * 3600);
   await stripe.refunds.retrieve(pendingRefund.id);
   await stripe.balance.retrieve();
-  await stripe.accounts.retrieve();
+  await stripe.accounts.retrieveCurrent();
   const jpy = await createPayment(stripe, { amount: 5000, currency: 'jpy', paymentMethod: 'pm_card_jp' });
   await stripe.refunds.create({ charge: jpy.chargeId, amount: 5000 });
   // Errors, of every family the tests meet.
