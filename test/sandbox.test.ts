@@ -1,0 +1,316 @@
+// Sandbox mode: the generated key, the x-gateway-mode header, the demo payments, and the process refusing bad configurations before it listens.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import supertest from 'supertest';
+import type { FastifyInstance } from 'fastify';
+import { describe, expect, it } from 'vitest';
+import { buildApp } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+import { DEMO_PAYMENTS } from '../src/emulator/seed.js';
+import { sandboxBanner, startSandbox, type Sandbox } from '../src/sandbox.js';
+import { auth, startTestGateway } from './helpers/gateway.js';
+import { newTestLedger } from './helpers/ledger.js';
+
+const root = fileURLToPath(new URL('../', import.meta.url));
+
+interface RunningSandbox {
+  sandbox: Sandbox;
+  app: FastifyInstance;
+  http: supertest.Agent;
+  banner: string[];
+  close(): Promise<void>;
+}
+
+/** A sandbox as `npm run sandbox` builds it (on a test ledger, to stay quick); each test gets fresh demo payments. */
+async function openSandbox(env: Record<string, string> = {}): Promise<RunningSandbox> {
+  const loaded = loadConfig({ SANDBOX: 'true', LOG_LEVEL: 'silent', ...env });
+  if (!loaded.ok) throw new Error(loaded.problems.join('; '));
+  const sandbox = await startSandbox(loaded.config);
+  const ledger = await newTestLedger();
+  const app = await buildApp(sandbox.config, { ledger, logger: false });
+  await app.ready();
+  return {
+    sandbox,
+    app,
+    http: supertest.agent(app.server),
+    banner: sandboxBanner(sandbox, 'http://127.0.0.1:3000'),
+    async close() {
+      await app.close();
+      await ledger.close();
+      await sandbox.close();
+    },
+  };
+}
+
+const keyOf = (banner: string[]): string => {
+  const line = banner.find((l) => l.startsWith('sandbox api key: '));
+  if (!line) throw new Error(`no key in the banner:\n${banner.join('\n')}`);
+  return line.slice('sandbox api key: '.length);
+};
+
+/** What each demo payment's description promises a caller who wants the money back. */
+const NEXT_STEP: Record<string, 'refund' | 'cancel' | 'none'> = {
+  pi_DemoSucceeded: 'refund',
+  pi_DemoPartlyRefunded: 'refund',
+  pi_DemoFullyRefunded: 'none',
+  pi_DemoDisputed: 'none',
+  pi_DemoRequiresCapture: 'cancel',
+  pi_DemoRequiresAction: 'cancel',
+  pi_DemoProcessing: 'none',
+  pi_DemoCanceled: 'none',
+  // Declined: back in requires_payment_method, which the contract lists as cancelable; nothing to refund.
+  pi_DemoDeclined: 'cancel',
+  pi_DemoJpy: 'refund',
+  pi_DemoPendingRefund: 'refund',
+  pi_DemoRefundFails: 'refund',
+};
+
+describe('sandbox mode, in process', () => {
+  it('when API_KEYS is unset, then one full-scope key is generated, printed on a line of its own, and opens every route', async () => {
+    const sbx = await openSandbox();
+    try {
+      const key = keyOf(sbx.banner);
+      expect(key).toBe(sbx.sandbox.generatedKey);
+      expect(key).toMatch(/^\S{20,}$/);
+      expect(sbx.banner.filter((l) => l.includes(key))).toEqual([`sandbox api key: ${key}`]);
+      expect(sbx.sandbox.config.apiKeys).toHaveLength(1);
+      expect([...(sbx.sandbox.config.apiKeys[0]?.scopes ?? [])].sort()).toEqual(['payment_intents:write', 'refunds:read', 'refunds:write']);
+
+      expect((await sbx.http.get('/v1/refunds').set(auth(key))).status).toBe(200);
+      const cancel = await sbx.http.post('/v1/payment-intents/pi_DemoRequiresCapture/cancel').set(auth(key));
+      expect(cancel.status).toBe(200);
+      expect(cancel.body).toMatchObject({ id: 'pi_DemoRequiresCapture', status: 'canceled' });
+      expect((await sbx.http.get('/v1/refunds').set(auth('sbx_not-the-key'))).status).toBe(401);
+    } finally {
+      await sbx.close();
+    }
+  });
+
+  it('when two sandboxes start, then each generates its own key and neither opens the other', async () => {
+    const [a, b] = await Promise.all([openSandbox(), openSandbox()]);
+    try {
+      expect(keyOf(a.banner)).not.toBe(keyOf(b.banner));
+      expect((await a.http.get('/v1/refunds').set(auth(keyOf(b.banner)))).status).toBe(401);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('when API_KEYS is set, then no key is generated or printed and the configured keys are the ones that work', async () => {
+    const sbx = await openSandbox({ API_KEYS: JSON.stringify([{ id: 'dev', key: 'dev-key-0123456789abcdef', scopes: ['refunds:read'] }]) });
+    try {
+      expect(sbx.sandbox.generatedKey).toBeUndefined();
+      expect(sbx.banner.some((l) => l.startsWith('sandbox api key:'))).toBe(false);
+      expect((await sbx.http.get('/v1/refunds').set(auth('dev-key-0123456789abcdef'))).status).toBe(200);
+    } finally {
+      await sbx.close();
+    }
+  });
+
+  it('when anything is asked for, then every answer carries x-gateway-mode: sandbox', async () => {
+    const sbx = await openSandbox();
+    try {
+      const key = keyOf(sbx.banner);
+      const answers = [
+        await sbx.http.get('/healthz'),
+        await sbx.http.get('/readyz'),
+        await sbx.http.get('/docs'),
+        await sbx.http.get('/openapi.json'),
+        await sbx.http.get('/no-such-route'),
+        await sbx.http.delete('/v1/refunds'),
+        await sbx.http.get('/v1/refunds'),
+        await sbx.http.get('/v1/payments/re_bad').set(auth(key)),
+        await sbx.http.get('/v1/payments/pi_DemoSucceeded').set(auth(key)),
+        await sbx.http.post('/v1/refunds').set({ ...auth(key), 'content-type': 'text/plain' }).send('x'),
+      ];
+      expect(answers.map((r) => r.status)).toEqual([200, 200, 200, 200, 404, 405, 401, 400, 200, 415]);
+      for (const res of answers) expect(res.headers['x-gateway-mode']).toBe('sandbox');
+    } finally {
+      await sbx.close();
+    }
+  });
+
+  it('when the gateway is not in sandbox mode, then no answer says it is', async () => {
+    const gw = await startTestGateway();
+    try {
+      for (const res of [await gw.http.get('/healthz'), await gw.http.get('/v1/refunds').set(auth())]) {
+        expect(res.headers['x-gateway-mode']).toBeUndefined();
+      }
+    } finally {
+      await gw.close();
+    }
+  });
+
+  it('when the banner is printed, then it lists every demo payment with what it shows and where Swagger UI is', async () => {
+    const sbx = await openSandbox();
+    try {
+      const text = sbx.banner.join('\n');
+      expect(text).toContain('http://127.0.0.1:3000/docs');
+      for (const demo of DEMO_PAYMENTS) expect(text).toContain(`${demo.id}`);
+      for (const demo of DEMO_PAYMENTS) expect(text).toContain(demo.description);
+    } finally {
+      await sbx.close();
+    }
+  });
+
+  it('when each demo payment is read, then next_step is what its description implies', async () => {
+    expect(Object.keys(NEXT_STEP).sort()).toEqual(DEMO_PAYMENTS.map((p) => p.id).sort());
+    const sbx = await openSandbox();
+    try {
+      const key = keyOf(sbx.banner);
+      const seen: Record<string, unknown> = {};
+      for (const demo of DEMO_PAYMENTS) {
+        const res = await sbx.http.get(`/v1/payments/${demo.id}`).set(auth(key));
+        expect({ id: demo.id, status: res.status }).toEqual({ id: demo.id, status: 200 });
+        seen[demo.id] = res.body.next_step;
+        expect(res.body.id).toBe(demo.id);
+        expect(res.body.charge).toBe(demo.chargeId);
+      }
+      expect(seen).toEqual(NEXT_STEP);
+    } finally {
+      await sbx.close();
+    }
+  });
+
+  it('when the demos with money left are read, then their amounts match their descriptions', async () => {
+    const sbx = await openSandbox();
+    try {
+      const key = keyOf(sbx.banner);
+      const read = async (id: string) => (await sbx.http.get(`/v1/payments/${id}`).set(auth(key))).body as Record<string, unknown>;
+      expect(await read('pi_DemoPartlyRefunded')).toMatchObject({ amount: 10_000, amount_refunded: 2500, refundable_amount: 7500, refundable: true });
+      expect(await read('pi_DemoFullyRefunded')).toMatchObject({ amount: 4000, refundable_amount: 0, refundable: false });
+      expect(await read('pi_DemoDisputed')).toMatchObject({ refundable: false, next_step: 'none' });
+      expect(await read('pi_DemoJpy')).toMatchObject({ amount: 5000, currency: 'jpy', refundable_amount: 5000 });
+      expect(await read('ch_DemoRequiresCapture')).toMatchObject({ type: 'charge', next_step: 'cancel', payment_intent: 'pi_DemoRequiresCapture' });
+    } finally {
+      await sbx.close();
+    }
+  });
+
+  it('when the succeeded demo is refunded in part, then it is 201, stamped with the sandbox caller, and the rest is still refundable', async () => {
+    const sbx = await openSandbox();
+    try {
+      const key = keyOf(sbx.banner);
+      const res = await sbx.http
+        .post('/v1/refunds')
+        .set({ ...auth(key), 'idempotency-key': 'sandbox-demo-1' })
+        .send({ payment_intent: 'pi_DemoSucceeded', amount: 1000, metadata: { order: '42' } });
+      expect(res.status).toBe(201);
+      expect(res.body).toMatchObject({
+        amount: 1000,
+        currency: 'usd',
+        status: 'succeeded',
+        charge: 'ch_DemoSucceeded',
+        payment_intent: 'pi_DemoSucceeded',
+        metadata: { order: '42' },
+        requested_by: 'sandbox',
+      });
+      const after = await sbx.http.get('/v1/payments/pi_DemoSucceeded').set(auth(key));
+      expect(after.body).toMatchObject({ amount_refunded: 1000, refundable_amount: 4000, next_step: 'refund' });
+      expect(after.body.refunds.map((r: { id: string }) => r.id)).toContain(res.body.id);
+    } finally {
+      await sbx.close();
+    }
+  });
+});
+
+interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `tsx src/server.ts` with only the given environment (and PATH); killed after `ms` if still running. */
+function runServer(env: Record<string, string>, ms = 20_000, onStdout?: (text: string, kill: () => void) => void): Promise<Exit> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(`${root}node_modules/.bin/tsx`, ['src/server.ts'], {
+      cwd: root,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    const kill = () => child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), ms);
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      onStdout?.(stdout, kill);
+    });
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+const configLines = (exit: Exit) => exit.stderr.split('\n').filter((l) => l.startsWith('config: '));
+const listened = (exit: Exit) => /listening/i.test(exit.stdout + exit.stderr);
+
+describe('the process, started with a bad configuration', () => {
+  it('when neither STRIPE_SECRET_KEY nor SANDBOX is set, then it exits non-zero before listening, one config line per problem, and no sandbox', async () => {
+    const exit = await runServer({ PORT: '0' });
+    expect(exit.signal).toBeNull();
+    expect(exit.code).not.toBe(0);
+    expect(configLines(exit)).toEqual([
+      'config: STRIPE_SECRET_KEY: is required (or set SANDBOX=true to use the built-in Stripe emulator)',
+      'config: API_KEYS: is required outside sandbox mode',
+    ]);
+    expect(listened(exit)).toBe(false);
+    expect(exit.stdout).not.toMatch(/sandbox/i);
+  });
+
+  it('when SANDBOX=true comes with a Stripe key, then it exits non-zero before listening with one config line, not echoing the key', async () => {
+    const exit = await runServer({ SANDBOX: 'true', STRIPE_SECRET_KEY: 'sk_test_x', PORT: '0' });
+    expect(exit.code).not.toBe(0);
+    expect(exit.signal).toBeNull();
+    expect(configLines(exit)).toEqual(['config: SANDBOX: SANDBOX=true cannot be combined with STRIPE_SECRET_KEY']);
+    expect(listened(exit)).toBe(false);
+    expect(exit.stdout).not.toContain('sandbox api key');
+  });
+
+  it('when a live key comes with a non-Stripe STRIPE_API_BASE, then it exits non-zero before listening with one config line, not echoing the key', async () => {
+    const exit = await runServer({
+      STRIPE_SECRET_KEY: 'sk_live_doNotSendMeAnywhere123',
+      STRIPE_API_BASE: 'http://127.0.0.1:12111',
+      API_KEYS: JSON.stringify([{ id: 'billing', key: 'billing-key-0123456789abcdef', scopes: ['refunds:read'] }]),
+      PORT: '0',
+    });
+    expect(exit.code).not.toBe(0);
+    expect(exit.signal).toBeNull();
+    expect(configLines(exit)).toEqual(['config: STRIPE_API_BASE: a live Stripe key is only ever sent to Stripe itself']);
+    expect(listened(exit)).toBe(false);
+    expect(exit.stdout + exit.stderr).not.toContain('doNotSendMeAnywhere');
+  });
+
+  it('when SANDBOX has a value that is not a boolean, then it exits non-zero with a config line for it', async () => {
+    const exit = await runServer({ SANDBOX: 'yes', PORT: '0' });
+    expect(exit.code).not.toBe(0);
+    expect(configLines(exit).some((l) => l.startsWith('config: SANDBOX: '))).toBe(true);
+    expect(listened(exit)).toBe(false);
+  });
+});
+
+describe('the process, started as `npm run sandbox`', () => {
+  it('when SANDBOX=true, then it prints the key once on a line of its own, serves the demo payments with it, and exits cleanly on SIGTERM', async () => {
+    let served: { status: number; mode: string | null; body: Record<string, unknown> } | undefined;
+    let probing = false;
+    const exit = await runServer({ SANDBOX: 'true', PORT: '0', HOST: '127.0.0.1' }, 40_000, (stdout, kill) => {
+      const key = /^sandbox api key: (\S+)$/m.exec(stdout)?.[1];
+      const url = /Swagger UI:\s+(http:\/\/\S+)\/docs/.exec(stdout)?.[1];
+      if (!key || !url || probing) return;
+      probing = true;
+      void fetch(`${url}/v1/payments/pi_DemoSucceeded`, { headers: auth(key) })
+        .then(async (res) => (served = { status: res.status, mode: res.headers.get('x-gateway-mode'), body: (await res.json()) as Record<string, unknown> }))
+        .finally(kill);
+    });
+    expect(served).toMatchObject({ status: 200, mode: 'sandbox', body: { id: 'pi_DemoSucceeded', next_step: 'refund' } });
+    const key = /^sandbox api key: (\S+)$/m.exec(exit.stdout)?.[1] ?? 'missing';
+    // The one key ever printed: once, and never in a log line.
+    expect(exit.stdout.split(key).length - 1).toBe(1);
+    expect(exit.stderr).not.toContain(key);
+    expect(exit.code).toBe(0);
+  }, 60_000);
+});
