@@ -43,6 +43,15 @@ export function defineRoute<I>(route: Route<I>): PreparedRoute {
   };
 }
 
+// A malformed escape is kept as sent: the lookup then answers 404 like any unknown id.
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
 export interface Router {
   match(method: string, path: string): { route: PreparedRoute; path: Record<string, string> } | undefined;
 }
@@ -60,7 +69,7 @@ export function createRouter(routes: readonly PreparedRoute[]): Router {
           const got = parts[i] ?? '';
           if (want.startsWith(':')) {
             if (got === '') ok = false;
-            else params[want.slice(1)] = decodeURIComponent(got);
+            else params[want.slice(1)] = safeDecode(got);
           } else if (want !== got) ok = false;
         }
         if (ok) return { route, path: params };

@@ -98,6 +98,12 @@ describe('wire format', () => {
     expect(await res.json()).toMatchObject({ error: { type: 'invalid_request_error', message: expect.stringContaining('Unrecognized request URL (GET: /v1/customers)') } });
   });
 
+  it('when an id in the path is malformed percent-encoding, then the answer is 404 resource_missing, not a crash', async () => {
+    const res = await fetch(`${h.url}/v1/refunds/re_%E0%A4%A`, { headers: { authorization: 'Bearer sk_test_x' } });
+    expect(res.status).toBe(404);
+    expect(await res.json()).toMatchObject({ error: { code: 'resource_missing' } });
+  });
+
   it('when GET /v1/account is called, then the account is returned for readiness checks, also by its id', async () => {
     const account = await h.stripe.accounts.retrieveCurrent();
     expect(account).toMatchObject({ object: 'account', charges_enabled: true });
