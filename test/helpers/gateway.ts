@@ -46,6 +46,8 @@ export interface TestGatewayOptions {
   /** Share a ledger (and an emulator) between two gateways to play two replicas. */
   ledger?: Ledger;
   emulator?: RunningEmulator;
+  /** The gateway's clock, to play days passing (idempotency retention). */
+  now?: () => Date;
 }
 
 export const sdkFor = (emulator: RunningEmulator): Stripe =>
@@ -69,7 +71,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     ...options.env,
   });
   if (!loaded.ok) throw new Error(`test config: ${loaded.problems.join('; ')}`);
-  const app = await buildApp(loaded.config, { ledger, logger: false });
+  const app = await buildApp(loaded.config, { ledger, logger: false, ...(options.now ? { now: options.now } : {}) });
   await app.ready();
   return {
     app,

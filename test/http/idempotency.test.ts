@@ -145,3 +145,28 @@ describe('Idempotency-Key on POST /v1/refunds', () => {
     expect(postsFor(p.intent)).toHaveLength(1);
   });
 });
+
+describe('IDEMPOTENCY_RETENTION_DAYS', () => {
+  it('when a key is older than the retention, then it is pruned at start and the same key is a new request', async () => {
+    const p = await createPayment(gw.stripe);
+    const k = key();
+    const first = await post(k, { payment_intent: p.intent, amount: 100 });
+    expect(first.status).toBe(201);
+    // Another replica starts 31 days later on the same ledger and emulator; Stripe has long forgotten the key too.
+    gw.emulator.control.advanceClock(31 * 86_400);
+    const later = await startTestGateway({
+      ledger: gw.ledger,
+      emulator: gw.emulator,
+      now: () => new Date(Date.now() + 31 * 86_400_000),
+    });
+    try {
+      // Pruning runs in the background once the app is ready; a replay before it lands creates nothing.
+      const again = () => later.http.post('/v1/refunds').set(auth()).set('idempotency-key', k).send({ payment_intent: p.intent, amount: 100 });
+      await expect.poll(async () => (await again()).headers['idempotent-replayed'] ?? 'fresh').toBe('fresh');
+      expect(postsFor(p.intent)).toHaveLength(2);
+      expect((await gw.stripe.charges.retrieve(p.charge!)).amount_refunded).toBe(200);
+    } finally {
+      await later.close();
+    }
+  });
+});
