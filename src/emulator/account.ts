@@ -36,7 +36,7 @@ const byId = defineRoute({
   pattern: '/v1/accounts/:id',
   validate: ({ params }) => rejectUnknown(params, ['expand']),
   execute: ({ state, path }) => {
-    if (path['id'] !== state.account.id) throw resourceMissing('account', path['id'] ?? '', 'account');
+    if (path['id'] !== state.account.id) throw resourceMissing('account', path['id'] ?? '');
     return { body: renderAccount(state) };
   },
 });

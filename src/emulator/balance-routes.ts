@@ -81,7 +81,7 @@ const retrieveTopup = defineRoute({
   validate: ({ params }) => rejectUnknown(params, ['expand']),
   execute: ({ state, path }) => {
     const topup = state.topups.get(path['id'] ?? '');
-    if (!topup) throw resourceMissing('topup', path['id'] ?? '', 'topup');
+    if (!topup) throw resourceMissing('topup', path['id'] ?? '');
     return { body: renderTopup(topup) };
   },
 });

@@ -41,7 +41,7 @@ const retrieve = defineRoute({
   execute: ({ state, path }, expand) => {
     const id = path['id'] ?? '';
     const dispute = state.store.disputes.get(id);
-    if (!dispute) throw resourceMissing('dispute', id, 'dispute');
+    if (!dispute) throw resourceMissing('dispute', id);
     return { body: renderDispute(state, dispute, expand) };
   },
 });

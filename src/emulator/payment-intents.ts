@@ -30,7 +30,7 @@ function readPaymentMethod(params: Params): string | undefined {
 
 function getIntent(state: EmulatorState, id: string): PaymentIntentRecord {
   const pi = state.store.paymentIntents.get(id);
-  if (!pi) throw resourceMissing('payment_intent', id, 'intent');
+  if (!pi) throw resourceMissing('payment_intent', id);
   return pi;
 }
 
