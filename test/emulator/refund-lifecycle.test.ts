@@ -81,6 +81,7 @@ describe('balance and bank debits', () => {
     expect((await h.stripe.refunds.retrieve(waiting.id)).status).toBe('pending');
     const topup = await h.stripe.topups.create({ amount: 2000, currency: 'usd' });
     expect(topup).toMatchObject({ object: 'topup', status: 'succeeded', amount: 2000 });
+    expect((await h.stripe.topups.retrieve(topup.id)).amount).toBe(2000);
     const settled = await h.stripe.refunds.retrieve(waiting.id);
     expect(settled.status).toBe('succeeded');
     expect(amountOf((await h.stripe.balance.retrieve()).available, 'usd')).toBe(600 + 3000 - 3000);

@@ -154,6 +154,25 @@ describe('reading and updating refunds', () => {
     expect((await h.stripe.refunds.list({ limit: 100 })).data).toHaveLength(6);
   });
 
+  it('when a charge\'s refunds are listed at /v1/charges/:id/refunds, then only that charge\'s refunds come back', async () => {
+    const a = await createPayment(h.stripe);
+    const b = await createPayment(h.stripe);
+    const mine = await h.stripe.refunds.create({ charge: a.chargeId, amount: 100 });
+    await h.stripe.refunds.create({ charge: b.chargeId, amount: 100 });
+    const res = await fetch(`${h.url}/v1/charges/${a.chargeId}/refunds`, { headers: { authorization: 'Bearer sk_test_x' } });
+    const list = (await res.json()) as { data: { id: string }[]; url: string };
+    expect(list.url).toBe(`/v1/charges/${a.chargeId}/refunds`);
+    expect(list.data.map((r) => r.id)).toEqual([mine.id]);
+  });
+
+  it('when a field the emulator cannot expand is asked for, then 400 on param expand', async () => {
+    const { chargeId } = await createPayment(h.stripe);
+    const refund = await h.stripe.refunds.create({ charge: chargeId, amount: 100 });
+    expect(await fail(h.stripe.refunds.retrieve(refund.id, { expand: ['balance_transaction'] }))).toMatchObject({ statusCode: 400, param: 'expand' });
+    const deep = await h.stripe.refunds.retrieve(refund.id, { expand: ['charge.payment_intent'] });
+    expect(deep.charge).toMatchObject({ id: chargeId, payment_intent: { object: 'payment_intent' } });
+  });
+
   it('when refunds are listed with a created range, then only those in it come back', async () => {
     const { chargeId } = await createPayment(h.stripe, { amount: 10_000 });
     const old = await h.stripe.refunds.create({ charge: chargeId, amount: 100 });
