@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import {
   jsonSchemaTransformObject,
   serializerCompiler,
@@ -15,7 +15,7 @@ import { trackRoutes } from './http/method-not-allowed.js';
 import { createMetrics } from './http/metrics.js';
 import { openApiDocument, transformWithExamples } from './http/openapi.js';
 import { trackRequestLogger } from './http/request-context.js';
-import { errorHandler, sendProblem, validationError } from './http/problem.js';
+import { errorHandler, sendProblem, toGatewayError, validationError } from './http/problem.js';
 import { operationRoutes } from './http/routes/operations.js';
 import { paymentRoutes } from './http/routes/payments.js';
 import { refundRoutes } from './http/routes/refunds.js';
@@ -57,6 +57,11 @@ export const LOG_REDACT = [
 
 export async function buildApp(config: Config, deps: AppDeps = {}): Promise<FastifyInstance> {
   const now = deps.now ?? (() => new Date());
+  /** Headers every answer carries, errors included. */
+  const stampHeaders = (request: FastifyRequest, reply: FastifyReply): void => {
+    reply.header('x-request-id', request.id);
+    if (config.sandbox) reply.header('x-gateway-mode', 'sandbox');
+  };
   const logging = { level: config.logLevel, redact: { paths: LOG_REDACT, censor: '[Redacted]' } };
   const app = Fastify({
     // Given options add to the defaults rather than replace them: a test's stream must not switch redaction off.
@@ -69,6 +74,13 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       return typeof given === 'string' && CALLER_REQUEST_ID.test(given) ? given : `req_${randomUUID().replaceAll('-', '')}`;
     },
     return503OnClosing: true,
+    // Stripe ids run to 254 characters (pyr_ + 250); at the router's default of 100 a valid id would get a bare 414.
+    routerOptions: { maxParamLength: 256 },
+    // A URL the router cannot even decode never reaches the hooks, so it gets the headers and problem+json here.
+    frameworkErrors: (error, request, reply) => {
+      stampHeaders(request, reply);
+      return sendProblem(reply, toGatewayError(error));
+    },
   }).withTypeProvider<ZodTypeProvider>();
 
   const metrics = createMetrics();
@@ -111,8 +123,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   const routeTable = trackRoutes(app);
 
   app.addHook('onRequest', async (request, reply) => {
-    reply.header('x-request-id', request.id);
-    if (config.sandbox) reply.header('x-gateway-mode', 'sandbox');
+    stampHeaders(request, reply);
   });
   app.addHook('onRequest', authHook(config.apiKeys, new CallerRateLimiter()));
   app.addHook('preValidation', async (request) => {

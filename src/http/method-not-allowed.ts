@@ -16,7 +16,8 @@ export function trackRoutes(app: FastifyInstance): RouteTable {
         .split('/')
         .map((part) => (part.startsWith(':') ? '[^/]+' : part === '*' ? '.*' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
         .join('/');
-      entry = { pattern: new RegExp(`^${source}/?$`), methods: new Set() };
+      // Exact, as the router matches: /v1/refunds/ is no route at all, not one that allows POST.
+      entry = { pattern: new RegExp(`^${source}$`), methods: new Set() };
       byUrl.set(route.url, entry);
       routes.push(entry);
     }

@@ -42,6 +42,9 @@ const FASTIFY_CODES: Record<string, (error: FastifyError) => GatewayError> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: () => validationError([{ in: 'header', path: '/content-length', message: 'does not match the body' }]),
   FST_ERR_CTP_EMPTY_JSON_BODY: () => validationError([{ in: 'body', path: '', message: 'the body is empty' }]),
   FST_ERR_CTP_INVALID_JSON_BODY: () => validationError([{ in: 'body', path: '', message: 'the body is not valid JSON' }]),
+  // The router's own refusals, before any route matched (see frameworkErrors in app.ts).
+  FST_ERR_BAD_URL: () => validationError([{ in: 'path', path: '', message: 'the path is not valid percent-encoding' }]),
+  FST_ERR_MAX_PARAM_LENGTH: () => validationError([{ in: 'path', path: '', message: 'a path segment is longer than any id' }]),
 };
 
 export function toGatewayError(error: unknown): GatewayError {

@@ -123,6 +123,10 @@ describe('routes and methods', () => {
     expect(allow).not.toContain('POST');
   });
 
+  it('when POST /v1/refunds/ is sent (a trailing slash), then it is 404: no route, rather than a 405 whose allow says POST', async () => {
+    problem(await gw.http.post('/v1/refunds/').set(auth()).send({}), 404, 'not_found');
+  });
+
   it('when GET /v1/payment-intents/{id}/cancel is sent, then it is 405 with allow: POST', async () => {
     const res = await gw.http.get('/v1/payment-intents/pi_123/cancel').set(auth());
     problem(res, 405, 'method_not_allowed');
@@ -236,6 +240,28 @@ describe('ids of the wrong shape', () => {
     const { result: res, calls } = await stripeCallsDuring(() => gw.http.get(url).set(auth()));
     expect(fields(problem(res, 400, 'validation_error'))).toEqual([{ in: 'path', path: '/id' }]);
     expect(calls).toEqual([]);
+  });
+
+  it.each([
+    ['a refund id of 253 characters', `/v1/refunds/re_${'A1'.repeat(125)}`],
+    ['a refund id of 254 characters (pyr_)', `/v1/refunds/pyr_${'z'.repeat(250)}`],
+    ['a PaymentIntent id of 253 characters', `/v1/payments/pi_${'a'.repeat(250)}`],
+    ['a charge id of 183 characters', `/v1/payments/ch_${'b'.repeat(180)}`],
+  ])('when the path holds %s (well-formed, just long), then Stripe is asked and it is 404 not_found', async (_what, url) => {
+    const { result: res, calls } = await stripeCallsDuring(() => gw.http.get(url).set(auth()));
+    problem(res, 404, 'not_found');
+    expect(calls.length).toBeGreaterThan(0);
+  });
+
+  it('when the path is not valid percent-encoding, then it is a 400 problem+json with a request id', async () => {
+    const res = await gw.http.get('/v1/refunds/re_%ZZ').set({ ...auth(), 'x-request-id': 'bad-url-1' });
+    expect(res.headers['x-request-id']).toBe('bad-url-1');
+    expect(fields(problem(res, 400, 'validation_error'))).toEqual([{ in: 'path', path: '' }]);
+  });
+
+  it('when a path id is longer than any id can be, then it is 400 problem+json, not the router’s bare 414', async () => {
+    const res = await gw.http.get(`/v1/refunds/re_${'a'.repeat(400)}`).set(auth());
+    expect(problem(res, 400, 'validation_error').errors?.[0]).toMatchObject({ in: 'path' });
   });
 
   it('when the cancel route is given a charge id, then it is 400 at /id in path', async () => {
