@@ -57,6 +57,22 @@ export const LOG_REDACT = [
 
 export async function buildApp(config: Config, deps: AppDeps = {}): Promise<FastifyInstance> {
   const now = deps.now ?? (() => new Date());
+  const metrics = createMetrics();
+  /** The one log line and the metrics of a served request, with the route template (never the raw path) as label. */
+  const recordRequest = (request: FastifyRequest, reply: FastifyReply): void => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.observeRequest({ method: request.method, route, status: reply.statusCode }, reply.elapsedTime / 1000);
+    request.log.info(
+      {
+        caller: request.caller?.id,
+        method: request.method,
+        route,
+        status: reply.statusCode,
+        duration_ms: Math.round(reply.elapsedTime * 10) / 10,
+      },
+      'request',
+    );
+  };
   /** Headers every answer carries, errors included. */
   const stampHeaders = (request: FastifyRequest, reply: FastifyReply): void => {
     reply.header('x-request-id', request.id);
@@ -76,14 +92,14 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     return503OnClosing: true,
     // Stripe ids run to 254 characters (pyr_ + 250); at the router's default of 100 a valid id would get a bare 414.
     routerOptions: { maxParamLength: 256 },
-    // A URL the router cannot even decode never reaches the hooks, so it gets the headers and problem+json here.
+    // A URL the router cannot even decode never reaches the hooks: headers, problem+json and log line are done here.
     frameworkErrors: (error, request, reply) => {
       stampHeaders(request, reply);
-      return sendProblem(reply, toGatewayError(error));
+      sendProblem(reply, toGatewayError(error));
+      recordRequest(request, reply);
     },
   }).withTypeProvider<ZodTypeProvider>();
 
-  const metrics = createMetrics();
   const requestLog = trackRequestLogger(app);
   const ownLedger = deps.ledger === undefined;
   const ledger = deps.ledger ?? (await createLedger({ databaseUrl: config.databaseUrl, pgliteDir: config.pgliteDir, logger: app.log }));
@@ -132,18 +148,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     else if (request.body === UNPARSABLE_JSON) throw validationError([NOT_JSON]);
   });
   app.addHook('onResponse', async (request, reply) => {
-    const route = request.routeOptions.url ?? 'unmatched';
-    metrics.observeRequest({ method: request.method, route, status: reply.statusCode }, reply.elapsedTime / 1000);
-    request.log.info(
-      {
-        caller: request.caller?.id,
-        method: request.method,
-        route,
-        status: reply.statusCode,
-        duration_ms: Math.round(reply.elapsedTime * 10) / 10,
-      },
-      'request',
-    );
+    recordRequest(request, reply);
   });
 
   app.setNotFoundHandler(async (request, reply) => {

@@ -1,4 +1,5 @@
 // The contract's edges over HTTP: problem+json on every refusal, which error wins, refusals that never reach Stripe, upstream failures.
+import { request as httpRequest } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Response } from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -143,6 +144,33 @@ describe('body size and media type', () => {
     expect(calls).toEqual([]);
   });
 
+  it('when an oversized body comes chunked, without a content-length, then it is still 413', async () => {
+    // supertest always sends a content-length, so this one goes through node:http on a port of its own.
+    const server = gw.app.server;
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    const res = await new Promise<{ status: number; type: string; body: Problem; requestId: string }>((resolve, reject) => {
+      const req = httpRequest(
+        { port, method: 'POST', path: '/v1/refunds', headers: { ...auth(), 'idempotency-key': newKey(), 'content-type': 'application/json', 'transfer-encoding': 'chunked' } },
+        (answer) => {
+          let text = '';
+          answer.on('data', (chunk: Buffer) => (text += chunk.toString()));
+          answer.on('end', () =>
+            resolve({ status: answer.statusCode ?? 0, type: String(answer.headers['content-type']), body: JSON.parse(text) as Problem, requestId: String(answer.headers['x-request-id']) }),
+          );
+        },
+      );
+      req.on('error', reject);
+      req.write('{"charge": "ch_123", "metadata": {"note": "');
+      for (let i = 0; i < 8; i++) req.write('x'.repeat(BODY_LIMIT / 4));
+      req.end('"}}');
+    }).finally(() => new Promise((resolve) => server.close(resolve)));
+    expect(res).toMatchObject({ status: 413, body: { code: 'payload_too_large', status: 413 } });
+    expect(res.type).toMatch(/^application\/problem\+json/);
+    expect(res.body.request_id).toBe(res.requestId);
+  });
+
   it('when the body is text/plain, then it is 415 unsupported_media_type', async () => {
     const res = await gw.http
       .post('/v1/refunds')
@@ -165,6 +193,37 @@ describe('body size and media type', () => {
       .set({ ...auth(), 'idempotency-key': newKey(), 'content-type': 'application/json; charset=utf-8' })
       .send(JSON.stringify({ charge: 'ch-bad' }));
     expect(fields(problem(res, 400, 'validation_error'))).toEqual([{ in: 'body', path: '/charge' }]);
+  });
+});
+
+describe('the cancel route’s optional body and key', () => {
+  const cancel = (headers: Record<string, string>, body?: string) => {
+    const req = gw.http.post('/v1/payment-intents/pi_123/cancel').set({ ...auth(), ...headers });
+    return body === undefined ? req : req.send(body);
+  };
+
+  it('when the cancel body is non-empty text/plain, then it is 415', async () => {
+    problem(await cancel({ 'content-type': 'text/plain' }, 'please'), 415, 'unsupported_media_type');
+  });
+
+  it('when the cancel body is not JSON, then it is 400 about the body', async () => {
+    expect(fields(problem(await cancel({ 'content-type': 'application/json' }, '{'), 400, 'validation_error'))).toEqual([{ in: 'body', path: '' }]);
+  });
+
+  it('when the cancel body has an unknown reason or field, then each is listed', async () => {
+    const res = await cancel({ 'content-type': 'application/json' }, JSON.stringify({ cancellation_reason: 'bored', force: true }));
+    expect(fields(problem(res, 400, 'validation_error'))).toEqual(
+      expect.arrayContaining([
+        { in: 'body', path: '/cancellation_reason' },
+        { in: 'body', path: '/force' },
+      ]),
+    );
+  });
+
+  it('when the optional Idempotency-Key is malformed, then it is 400 in header, and Stripe hears nothing', async () => {
+    const { result: res, calls } = await stripeCallsDuring(() => cancel({ 'idempotency-key': 'k'.repeat(256) }));
+    expect(fields(problem(res, 400, 'validation_error'))).toEqual([{ in: 'header', path: '/idempotency-key' }]);
+    expect(calls).toEqual([]);
   });
 });
 

@@ -120,6 +120,8 @@ describe('request lines', () => {
     ],
     ['a 400', () => gw.http.get('/v1/refunds?nope=1').set({ ...auth(), 'x-request-id': 'log-400' }), 'log-400', 400],
     ['a 200 on an operations route', () => gw.http.get('/healthz').set('x-request-id', 'log-health'), 'log-health', 200],
+    ['a 400 for a path that cannot be decoded', () => gw.http.get('/v1/refunds/re_%ZZ').set('x-request-id', 'log-bad-url'), 'log-bad-url', 400],
+    ['a 413', () => gw.http.post('/v1/refunds').set({ ...auth(), 'x-request-id': 'log-413', 'idempotency-key': 'k' }).send({ metadata: { a: 'x'.repeat(70_000) } }), 'log-413', 413],
   ])('when the answer is %s, then there is still exactly one request line for it', async (_what, send, id, status) => {
     expect((await send()).status).toBe(status);
     const lines = gw.logs.of(id, 'request');
