@@ -99,6 +99,8 @@ export interface PaymentOptions {
   currency?: string;
   paymentMethod?: string;
   captureMethod?: 'automatic' | 'manual';
+  /** false: leave it in requires_confirmation. */
+  confirm?: boolean;
 }
 
 /** A confirmed card PaymentIntent (succeeded, or requires_capture with manual capture) and its charge id. */
@@ -108,7 +110,7 @@ export async function createPayment(stripe: Stripe, options: PaymentOptions = {}
     currency: options.currency ?? 'usd',
     payment_method: options.paymentMethod ?? 'pm_card_visa',
     allowed_payment_method_types: ['card'],
-    confirm: true,
+    confirm: options.confirm ?? true,
     capture_method: options.captureMethod ?? 'automatic',
   });
   const chargeId = typeof paymentIntent.latest_charge === 'string' ? paymentIntent.latest_charge : (paymentIntent.latest_charge?.id ?? '');

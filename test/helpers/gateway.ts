@@ -1,11 +1,12 @@
 // A real gateway for HTTP tests: buildApp on a fresh PGlite ledger, talking through the real SDK to a fresh emulator.
-import Stripe from 'stripe';
+import type Stripe from 'stripe';
 import supertest from 'supertest';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
-import { loadConfig, STRIPE_API_VERSION } from '../../src/config.js';
+import { loadConfig } from '../../src/config.js';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server.js';
 import type { Ledger } from '../../src/refunds/ledger.js';
+import { createPayment as createEmulatorPayment, createStripeClient, type PaymentOptions } from './emulator.js';
 import { newTestLedger } from './ledger.js';
 
 /** Plain-text keys of the test callers; the config gets them as API_KEYS like any deployment. */
@@ -50,15 +51,7 @@ export interface TestGatewayOptions {
   now?: () => Date;
 }
 
-export const sdkFor = (emulator: RunningEmulator): Stripe =>
-  new Stripe('sk_test_tests', {
-    host: emulator.host,
-    port: emulator.port,
-    protocol: 'http',
-    telemetry: false,
-    apiVersion: STRIPE_API_VERSION as Stripe.LatestApiVersion,
-    maxNetworkRetries: 0,
-  });
+export const sdkFor = (emulator: RunningEmulator): Stripe => createStripeClient(emulator.url, { maxNetworkRetries: 0 });
 
 export async function startTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
   const emulator = options.emulator ?? (await startEmulator({ port: 0 }));
@@ -87,26 +80,10 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
   };
 }
 
-export interface PaymentOptions {
-  amount?: number;
-  currency?: string;
-  paymentMethod?: string;
-  captureMethod?: 'automatic' | 'manual';
-  confirm?: boolean;
-}
-
-/** A PaymentIntent made as a shop would make it; returns its id and its charge's id (null before confirmation). */
+/** A PaymentIntent made as a shop would make it: its id, its charge's id (null before confirmation) and status. */
 export async function createPayment(stripe: Stripe, options: PaymentOptions = {}): Promise<{ intent: string; charge: string | null; status: string }> {
-  const intent = await stripe.paymentIntents.create({
-    amount: options.amount ?? 10_000,
-    currency: options.currency ?? 'usd',
-    payment_method: options.paymentMethod ?? 'pm_card_visa',
-    payment_method_types: ['card'],
-    confirm: options.confirm ?? true,
-    ...(options.captureMethod ? { capture_method: options.captureMethod } : {}),
-  });
-  const charge = typeof intent.latest_charge === 'string' ? intent.latest_charge : (intent.latest_charge?.id ?? null);
-  return { intent: intent.id, charge, status: intent.status };
+  const { paymentIntent, chargeId } = await createEmulatorPayment(stripe, options);
+  return { intent: paymentIntent.id, charge: chargeId || null, status: paymentIntent.status };
 }
 
 /** The /v1/refunds POSTs that reached the emulator (the proof that a refusal never called Stripe). */
