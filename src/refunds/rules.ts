@@ -2,8 +2,13 @@
 import { GatewayError } from './gateway-error.js';
 import { CANCELABLE_PAYMENT_INTENT_STATUSES, type Charge, type PaymentIntent } from './types.js';
 
-/** What is left to refund on a charge; never negative, even if Stripe's counters disagree for a moment. */
-export const refundableAmount = (charge: Charge): number => Math.max(0, charge.amountCaptured - charge.amountRefunded);
+/**
+ * What is left to refund on a captured charge. After a partial capture Stripe releases the uncaptured rest as a refund
+ * that `amount_refunded` already counts, so `amount − amount_refunded` is right and `amount_captured − amount_refunded`
+ * (the formula in architecture.md) would count that release twice. Never negative, never more than was captured.
+ */
+export const refundableAmount = (charge: Charge): number =>
+  Math.max(0, Math.min(charge.amountCaptured, charge.amount - charge.amountRefunded));
 
 export const isCancelable = (intent: PaymentIntent): boolean => CANCELABLE_PAYMENT_INTENT_STATUSES.includes(intent.status);
 

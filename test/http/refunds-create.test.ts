@@ -179,6 +179,18 @@ describe('POST /v1/refunds', () => {
     expect(refused.body.data.map((r: { requested_by: string | null }) => r.requested_by)).toEqual([null]);
   });
 
+  it('when only part of an authorisation was captured, then exactly the captured part can be refunded', async () => {
+    const p = await createPayment(gw.stripe, { captureMethod: 'manual', amount: 10_000 });
+    await gw.stripe.paymentIntents.capture(p.intent, { amount_to_capture: 6_000 });
+    const picture = await gw.http.get(`/v1/payments/${p.intent}`).set(auth());
+    expect(picture.body).toMatchObject({ amount: 10_000, amount_captured: 6_000, refundable_amount: 6_000, next_step: 'refund' });
+    const tooMuch = await refund({ payment_intent: p.intent, amount: 6_001 });
+    expect(tooMuch.body).toMatchObject({ code: 'amount_exceeds_refundable', refundable_amount: 6_000 });
+    const all = await refund({ payment_intent: p.intent });
+    expect(all.status).toBe(201);
+    expect(all.body.amount).toBe(6_000);
+  });
+
   it('when the card’s refunds go pending, then the refund is pending and shows in status=pending', async () => {
     const p = await createPayment(gw.stripe, { paymentMethod: 'pm_card_pendingRefund' });
     const res = await refund({ payment_intent: p.intent, amount: 700 });

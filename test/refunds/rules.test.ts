@@ -47,7 +47,10 @@ describe('decideRefund', () => {
     ['when the amount is one more than what is left, then amount_exceeds_refundable', { amount: 10_001 }, 'amount_exceeds_refundable'],
     ['when nothing is left, then charge_already_refunded', { charge: charge({ amountRefunded: 10_000 }) }, 'charge_already_refunded'],
     ['when nothing is left and an amount is given, then charge_already_refunded', { charge: charge({ amountRefunded: 10_000 }), amount: 1 }, 'charge_already_refunded'],
-    ['when partly captured, then only the captured amount counts', { charge: charge({ amountCaptured: 6_000, amountRefunded: 4_000 }), amount: 2_001 }, 'amount_exceeds_refundable'],
+    // Stripe counts the released 4000 of a 6000-of-10000 partial capture as refunded: 6000 is left, not 2000.
+    ['when partly captured, then everything captured is refundable', { charge: charge({ amountCaptured: 6_000, amountRefunded: 4_000 }) }, 6_000],
+    ['when partly captured, then one more than captured is too much', { charge: charge({ amountCaptured: 6_000, amountRefunded: 4_000 }), amount: 6_001 }, 'amount_exceeds_refundable'],
+    ['when partly captured and partly refunded, then the rest of the capture is left', { charge: charge({ amountCaptured: 6_000, amountRefunded: 5_000 }) }, 5_000],
     ['when the dispute is open, then charge_disputed', { blockingDispute: true }, 'charge_disputed'],
     ['when the charge was disputed but the dispute is closed, then it is refunded', { charge: charge({ disputed: true }), blockingDispute: false }, 10_000],
     ['when the currency is the payment’s, then it is refunded', { currency: 'usd', amount: 100 }, 100],
