@@ -13,6 +13,5 @@ export const config = defineConfig({
   },
 });
 
-// vitest loads the default export of its config file.
-// eslint-disable-next-line no-restricted-syntax
+// vitest loads the default export of its config file (eslint.config.js allows it for config files).
 export default config;
