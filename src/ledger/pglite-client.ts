@@ -1,4 +1,5 @@
 // The SqlClient over embedded PGlite: one in-process connection, so no separate lock connection either.
+import { mkdir } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
 import type { Transaction } from '@electric-sql/pglite';
 import type { SqlClient, SqlExecutor } from './sql-client.js';
@@ -11,6 +12,8 @@ export interface PgliteOpenOptions {
 }
 
 export async function openPglite(options: PgliteOpenOptions = {}): Promise<PGlite> {
+  // PGlite makes only the last directory of PGLITE_DIR; a fresh volume path should just work.
+  if (options.dataDir !== undefined) await mkdir(options.dataDir, { recursive: true });
   return PGlite.create({
     ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
     ...(options.loadDataDir === undefined ? {} : { loadDataDir: options.loadDataDir }),

@@ -59,7 +59,12 @@ async function connectWithin(pool: Pool, waitMs: number): Promise<PoolClient> {
 }
 
 export function createPostgresClient(options: PostgresClientOptions): SqlClient {
-  const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
+  // A bounded wait for a connection, so an unreachable database fails a query (and /readyz) instead of hanging it.
+  const pool = new pg.Pool({
+    connectionString: options.databaseUrl,
+    max: options.poolSize ?? 10,
+    connectionTimeoutMillis: 5_000,
+  });
   // Lock holders keep their connection for the whole Stripe call; a pool of their own means they can never take
   // every connection and starve the queries that their own work needs (which would deadlock).
   const lockPool = new pg.Pool({ connectionString: options.databaseUrl, max: options.lockPoolSize ?? 20 });

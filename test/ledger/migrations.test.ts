@@ -89,13 +89,15 @@ describe.skipIf(pgliteBackend.skip)('restart on a pglite data directory', () => 
     dir = await mkdtemp(join(tmpdir(), 'ledger-restart-'));
     const logged: string[] = [];
     const logger = { info: (obj: object, msg: string) => logged.push(`${msg} ${JSON.stringify(obj)}`), warn: () => undefined };
-    const first = await createLedger({ pgliteDir: dir, logger });
+    // Nested and not there yet, like a fresh volume.
+    const pgliteDir = join(dir, 'data', 'ledger');
+    const first = await createLedger({ pgliteDir, logger });
     await first.recordRefund(refund(), T0);
     await first.close();
     const appliedAtFirstStart = logged.filter((l) => l.startsWith('ledger migration applied')).length;
     logged.length = 0;
 
-    const second = await createLedger({ pgliteDir: dir, logger });
+    const second = await createLedger({ pgliteDir, logger });
     const found = await second.getIndexedRefund('re_1');
     await second.close();
 
