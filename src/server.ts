@@ -1,5 +1,6 @@
 // Runs the gateway process: config from the environment, build, listen, close gracefully. Nothing else.
 import closeWithGrace from 'close-with-grace';
+import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import { loadConfig } from './config.js';
 import { sandboxBanner, startSandbox, type Sandbox } from './sandbox.js';
@@ -13,12 +14,21 @@ if (!loaded.ok) {
 
 let config = loaded.config;
 let sandbox: Sandbox | undefined;
+
+/** A start that fails after the config was fine (ledger unreachable, port taken): one clear line, not a stack, and exit 1. */
+async function failStart(step: string, err: unknown, app?: FastifyInstance): Promise<never> {
+  console.error(`start: ${step}: ${err instanceof Error ? err.message : String(err)}`);
+  await app?.close().catch(() => undefined);
+  await sandbox?.close().catch(() => undefined);
+  process.exit(1);
+}
+
 if (config.sandbox) {
-  sandbox = await startSandbox(config);
+  sandbox = await startSandbox(config).catch((err: unknown) => failStart('the sandbox emulator did not start', err));
   config = sandbox.config;
 }
 
-const app = await buildApp(config);
+const app = await buildApp(config).catch((err: unknown) => failStart('the gateway could not be built (is the ledger reachable?)', err));
 closeWithGrace({ delay: 10_000 }, async ({ err, signal }) => {
   if (err) app.log.error({ err }, 'closing after an uncaught error');
   else app.log.info({ signal }, 'closing');
@@ -26,7 +36,7 @@ closeWithGrace({ delay: 10_000 }, async ({ err, signal }) => {
   await sandbox?.close();
 });
 
-await app.listen({ port: config.port, host: config.host });
+await app.listen({ port: config.port, host: config.host }).catch((err: unknown) => failStart(`cannot listen on ${config.host}:${config.port}`, err, app));
 if (sandbox) {
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   const address = app.server.address();

@@ -1,5 +1,6 @@
 // Sandbox mode: the generated key, the x-gateway-mode header, the demo payments, and the process refusing bad configurations before it listens.
 import { spawn } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import supertest from 'supertest';
 import type { FastifyInstance } from 'fastify';
@@ -291,6 +292,37 @@ describe('the process, started with a bad configuration', () => {
     expect(configLines(exit).some((l) => l.startsWith('config: SANDBOX: '))).toBe(true);
     expect(listened(exit)).toBe(false);
   });
+});
+
+describe('the process, when starting fails after the configuration was fine', () => {
+  it('when the ledger cannot be reached, then it exits non-zero with one start: line, no stack, and no password', async () => {
+    const exit = await runServer({
+      STRIPE_SECRET_KEY: 'sk_test_x',
+      API_KEYS: JSON.stringify([{ id: 'billing', key: 'billing-key-0123456789abcdef', scopes: ['refunds:read'] }]),
+      DATABASE_URL: 'postgres://gateway:s3cretPassw0rd@127.0.0.1:1/ledger',
+      PORT: '0',
+    });
+    expect(exit.code).toBe(1);
+    const lines = exit.stderr.split('\n').filter((l) => l.trim() !== '');
+    expect(lines).toEqual([expect.stringMatching(/^start: .*ledger.*ECONNREFUSED/)]);
+    expect(exit.stdout + exit.stderr).not.toContain('s3cretPassw0rd');
+    expect(listened(exit)).toBe(false);
+  });
+
+  it('when the port is taken, then the sandbox exits non-zero with one start: line naming the address, and prints no key', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (blocker.address() as AddressInfo).port;
+      const exit = await runServer({ SANDBOX: 'true', HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn' }, 40_000);
+      expect(exit.code).toBe(1);
+      expect(exit.stderr.split('\n').filter((l) => l.startsWith('start: '))).toEqual([expect.stringContaining(`127.0.0.1:${port}`)]);
+      expect(exit.stderr).not.toMatch(/^\s+at /m);
+      expect(exit.stdout).not.toContain('sandbox api key');
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
+  }, 60_000);
 });
 
 describe('the process, started as `npm run sandbox`', () => {

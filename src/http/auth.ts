@@ -65,12 +65,16 @@ export class CallerRateLimiter {
 
 /** The onRequest hook of /v1 routes: authentication (401) → scope (403) → rate limit (429), in that order. */
 export function authHook(keys: readonly ApiKeyEntry[], limiter: CallerRateLimiter) {
-  return async function authenticate(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
+  return async function authenticate(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const scope = request.routeOptions.config.scope;
     if (scope === undefined) return;
     const presented = bearer(request.headers.authorization);
     const entry = presented === undefined ? undefined : findKey(keys, presented);
-    if (!entry) throw new GatewayError('unauthenticated', 'A valid API key is required: Authorization: Bearer <key>.');
+    if (!entry) {
+      // RFC 9110 requires a 401 to name the scheme it wants; clients (and Swagger UI) read it.
+      reply.header('www-authenticate', 'Bearer realm="refund-gateway"');
+      throw new GatewayError('unauthenticated', 'A valid API key is required: Authorization: Bearer <key>.');
+    }
     const caller: Caller = { id: entry.id, scopes: entry.scopes, rateLimitPerMinute: entry.rateLimitPerMinute };
     request.caller = caller;
     if (!caller.scopes.includes(scope)) throw new GatewayError('forbidden', `This API key lacks the scope ${scope}.`);

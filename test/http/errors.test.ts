@@ -76,9 +76,10 @@ describe('authentication and scopes', () => {
     ['a bare "Bearer"', { authorization: 'Bearer' }],
     ['a bearer token with a space in it', { authorization: `Bearer ${KEYS.billing} extra` }],
     ['the key without the Bearer scheme', { authorization: KEYS.billing }],
-  ])('when a request comes with %s, then it is 401 unauthenticated', async (_what, headers) => {
+  ])('when a request comes with %s, then it is 401 unauthenticated, naming the Bearer scheme', async (_what, headers) => {
     const res = await gw.http.get('/v1/refunds').set(headers);
     problem(res, 401, 'unauthenticated');
+    expect(res.headers['www-authenticate']).toMatch(/^Bearer\b/);
   });
 
   it('when the support key (refunds:read only) posts a refund, then it is 403 forbidden and Stripe hears nothing', async () => {
