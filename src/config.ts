@@ -120,6 +120,9 @@ const envSchema = z
     }
   });
 
+/** Every environment variable the gateway reads (the README's configuration table lists exactly these). */
+export const ENV_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
+
 export interface Config {
   port: number;
   host: string;
