@@ -47,6 +47,8 @@ export interface TestGatewayOptions {
   /** Share a ledger (and an emulator) between two gateways to play two replicas. */
   ledger?: Ledger;
   emulator?: RunningEmulator;
+  /** Start the gateway's own emulator with the demo payments (pi_DemoSucceeded, …). */
+  seed?: boolean;
   /** The gateway's clock, to play days passing (idempotency retention). */
   now?: () => Date;
 }
@@ -54,7 +56,7 @@ export interface TestGatewayOptions {
 export const sdkFor = (emulator: RunningEmulator): Stripe => createStripeClient(emulator.url, { maxNetworkRetries: 0 });
 
 export async function startTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
-  const emulator = options.emulator ?? (await startEmulator({ port: 0 }));
+  const emulator = options.emulator ?? (await startEmulator({ port: 0, seed: options.seed ?? false }));
   const ledger = options.ledger ?? (await newTestLedger());
   const loaded = loadConfig({
     STRIPE_SECRET_KEY: 'sk_test_gateway',

@@ -1,6 +1,6 @@
 // POST /v1/payment-intents/{id}/cancel: only from the four cancelable statuses, optional body, optional idempotency.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/server.js';
+import type { RunningEmulator } from '../../src/emulator/server.js';
 import { auth, createPayment, KEYS, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 
 let gw: TestGateway;
@@ -9,13 +9,12 @@ let demo: TestGateway;
 
 beforeAll(async () => {
   gw = await startTestGateway();
-  seeded = await startEmulator({ seed: true });
-  demo = await startTestGateway({ emulator: seeded });
+  demo = await startTestGateway({ seed: true });
+  seeded = demo.emulator;
 });
 afterAll(async () => {
   await gw?.close();
   await demo?.close();
-  await seeded?.close();
 });
 
 const cancel = (id: string, on: TestGateway = gw) => on.http.post(`/v1/payment-intents/${id}/cancel`).set(auth(KEYS.ops));

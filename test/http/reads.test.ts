@@ -1,22 +1,18 @@
 // Reading refunds and payments: one refund, lists with filters and paging, the pending view, the payment picture.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/server.js';
 import { auth, createPayment, KEYS, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 
 let gw: TestGateway;
-let seeded: RunningEmulator;
 let demo: TestGateway;
 let n = 0;
 
 beforeAll(async () => {
   gw = await startTestGateway();
-  seeded = await startEmulator({ seed: true });
-  demo = await startTestGateway({ emulator: seeded });
+  demo = await startTestGateway({ seed: true });
 });
 afterAll(async () => {
   await gw?.close();
   await demo?.close();
-  await seeded?.close();
 });
 
 const refund = async (body: Record<string, unknown>, apiKey: string = KEYS.billing, on: TestGateway = gw) => {

@@ -1,6 +1,6 @@
 // POST /v1/refunds: full and partial refunds, the rules, and that a refused refund never reaches Stripe.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/server.js';
+import type { RunningEmulator } from '../../src/emulator/server.js';
 import { auth, createPayment, KEYS, refundPosts, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 
 let gw: TestGateway;
@@ -11,13 +11,12 @@ const key = () => `create-${++n}`;
 
 beforeAll(async () => {
   gw = await startTestGateway();
-  seeded = await startEmulator({ seed: true });
-  seededGw = await startTestGateway({ emulator: seeded });
+  seededGw = await startTestGateway({ seed: true });
+  seeded = seededGw.emulator;
 });
 afterAll(async () => {
   await gw?.close();
   await seededGw?.close();
-  await seeded?.close();
 });
 
 const refund = (body: Record<string, unknown>, options: { key?: string; gateway?: TestGateway; apiKey?: string } = {}) =>
