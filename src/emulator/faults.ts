@@ -3,6 +3,8 @@ import { z } from 'zod';
 
 export const FAULT_KINDS = ['error', 'rate_limit', 'lock_timeout', 'delay', 'reset', 'drop_after_work'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
+/** The kinds whose answer is an injected error (and so can carry `Stripe-Should-Retry` and `Retry-After`). */
+const ANSWERING_KINDS: readonly FaultKind[] = ['error', 'rate_limit', 'lock_timeout'];
 
 export const faultSpecSchema = z
   .object({
@@ -20,10 +22,17 @@ export const faultSpecSchema = z
     message: z.string().min(1).optional(),
     /** Sends `Stripe-Should-Retry: true|false` (lock_timeout always sends true). */
     should_retry: z.boolean().optional(),
+    /** Sends `Retry-After: <seconds>` on the answer of an `error`, `rate_limit` or `lock_timeout` fault. */
+    retry_after: z.number().int().min(0).optional(),
     /** Wait before acting; for `delay` and `drop_after_work` the wait happens while the idempotency key is held. */
     delay_ms: z.number().int().min(0).max(600_000).optional(),
   })
-  .strict();
+  .strict()
+  // The other kinds answer nothing (reset, drop_after_work) or answer normally (delay): a header asked for there would silently vanish.
+  .refine((spec) => spec.retry_after === undefined || ANSWERING_KINDS.includes(spec.kind), {
+    message: 'retry_after applies only to the kinds that answer with an error: error, rate_limit, lock_timeout',
+    path: ['retry_after'],
+  });
 
 export type FaultSpec = z.input<typeof faultSpecSchema>;
 export type Fault = z.output<typeof faultSpecSchema> & { id: string; remaining: number };

@@ -17,10 +17,17 @@ const header = (req: IncomingMessage, name: string): string | undefined => {
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
 
+/** `Stripe-Should-Retry` when there is a say on retrying, `Retry-After` when the fault spec asks for one. */
+function faultHeaders(fault: Fault, shouldRetry: boolean | undefined): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (shouldRetry !== undefined) headers['Stripe-Should-Retry'] = String(shouldRetry);
+  if (fault.retry_after !== undefined) headers['Retry-After'] = String(fault.retry_after);
+  return headers;
+}
+
 function faultError(fault: Fault): StripeError {
-  const retry: Record<string, string> = fault.should_retry === undefined ? {} : { 'Stripe-Should-Retry': String(fault.should_retry) };
   if (fault.kind === 'rate_limit') {
-    return new StripeError({ status: 429, type: 'invalid_request_error', code: 'rate_limit', message: fault.message ?? 'Request rate limit exceeded. You can learn more about rate limits here https://stripe.com/docs/rate-limits.', headers: retry });
+    return new StripeError({ status: 429, type: 'invalid_request_error', code: 'rate_limit', message: fault.message ?? 'Request rate limit exceeded. You can learn more about rate limits here https://stripe.com/docs/rate-limits.', headers: faultHeaders(fault, fault.should_retry) });
   }
   if (fault.kind === 'lock_timeout') {
     return new StripeError({
@@ -30,7 +37,7 @@ function faultError(fault: Fault): StripeError {
       message:
         fault.message ??
         'This object cannot be accessed right now because another API request or Stripe process is currently accessing it. If you see this error intermittently, retry the request. If you see this error frequently and are making multiple concurrent requests to a single object, make your requests serially or at a lower rate.',
-      headers: { 'Stripe-Should-Retry': 'true' },
+      headers: faultHeaders(fault, true),
     });
   }
   const status = fault.status ?? 500;
@@ -39,7 +46,7 @@ function faultError(fault: Fault): StripeError {
     type: status >= 500 ? 'api_error' : 'invalid_request_error',
     message: fault.message ?? (status >= 500 ? 'An unknown error occurred while processing this request (injected by the emulator).' : `Injected ${status} error.`),
     ...(fault.code ? { code: fault.code } : {}),
-    headers: retry,
+    headers: faultHeaders(fault, fault.should_retry),
   });
 }
 

@@ -95,6 +95,25 @@ describe('SDK retries against injected failures', () => {
     expect(await requests(h.url, { path: '/v1/balance' })).toHaveLength(1);
   });
 
+  it.each([
+    { spec: { kind: 'error', status: 503, should_retry: false, retry_after: 7 }, errorClass: Stripe.errors.StripeAPIError, statusCode: 503 },
+    { spec: { kind: 'rate_limit', retry_after: 2 }, errorClass: Stripe.errors.StripeRateLimitError, statusCode: 429 },
+    { spec: { kind: 'lock_timeout', retry_after: 0 }, errorClass: Stripe.errors.StripeRateLimitError, statusCode: 429 },
+  ] as const)('when a $spec.kind fault has retry_after $spec.retry_after, then the SDK error carries that Retry-After header', async ({ spec, errorClass, statusCode }) => {
+    await injectFault(h.url, { path: '/v1/balance', ...spec });
+    const err = await fail(h.stripe.balance.retrieve());
+    expect(err).toBeInstanceOf(errorClass);
+    expect(err.statusCode).toBe(statusCode);
+    expect(err.headers?.['retry-after']).toBe(String(spec.retry_after));
+  });
+
+  it('when a fault has no retry_after, then its answer has no Retry-After header', async () => {
+    await injectFault(h.url, { path: '/v1/balance', kind: 'rate_limit' });
+    const err = await fail(h.stripe.balance.retrieve());
+    expect(err.statusCode).toBe(429);
+    expect(err.headers?.['retry-after']).toBeUndefined();
+  });
+
   it('when the answer is slower than the SDK timeout, then the SDK raises StripeConnectionError, the work still happens, and a retry with the key replays it', async () => {
     const { chargeId } = await createPayment(h.stripe);
     await injectFault(h.url, { method: 'POST', path: '/v1/refunds', kind: 'delay', delay_ms: 500 });
@@ -130,6 +149,9 @@ describe('fault matching and the control API', () => {
   it('when a fault spec is invalid, then the control API answers 400 and injects nothing', async () => {
     await expect(injectFault(h.url, { path: '/v1/balance', kind: 'explode' } as never)).rejects.toThrow(/400/);
     await expect(injectFault(h.url, { path: 'v1/balance', kind: 'reset' })).rejects.toThrow(/400/);
+    await expect(injectFault(h.url, { path: '/v1/balance', kind: 'rate_limit', retry_after: -1 })).rejects.toThrow(/400/);
+    await expect(injectFault(h.url, { path: '/v1/balance', kind: 'rate_limit', retry_after: 1.5 })).rejects.toThrow(/400/);
+    await expect(injectFault(h.url, { path: '/v1/balance', kind: 'delay', retry_after: 3 })).rejects.toThrow(/400/);
     await expect(h.stripe.balance.retrieve()).resolves.toBeDefined();
   });
 
