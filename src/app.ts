@@ -89,7 +89,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && CALLER_REQUEST_ID.test(given) ? given : `req_${randomUUID().replaceAll('-', '')}`;
     },
-    return503OnClosing: true,
+    // While draining, requests still arriving on open connections get our own 503 (problem+json, request id), below.
+    return503OnClosing: false,
     // Stripe ids run to 254 characters (pyr_ + 250); at the router's default of 100 a valid id would get a bare 414.
     routerOptions: { maxParamLength: 256 },
     // A URL the router cannot even decode never reaches the hooks: headers, problem+json and log line are done here.
@@ -138,8 +139,15 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   registerContentTypes(app);
   const routeTable = trackRoutes(app);
 
+  let draining = false;
+  app.addHook('preClose', async () => {
+    draining = true;
+  });
   app.addHook('onRequest', async (request, reply) => {
     stampHeaders(request, reply);
+    if (draining) {
+      throw new GatewayError('overloaded', 'This gateway instance is shutting down; retry, and another one will answer.', { retryAfterSeconds: 1 });
+    }
   });
   app.addHook('onRequest', authHook(config.apiKeys, new CallerRateLimiter()));
   app.addHook('preValidation', async (request) => {

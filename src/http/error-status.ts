@@ -56,7 +56,7 @@ export const ERROR_EXAMPLES: Record<ErrorCode, string> = {
   upstream_error: 'Stripe answered with an error the gateway cannot map.',
   upstream_unavailable: 'Stripe could not be reached; retry later.',
   upstream_timeout: 'Stripe did not answer in time; retry with the same Idempotency-Key to find out whether the refund was made.',
-  overloaded: 'The gateway is shedding load; retry shortly.',
+  overloaded: 'The gateway is shedding load (this instance is shutting down); retry shortly.',
   not_ready: 'A readiness check failed.',
   webhooks_not_configured: 'STRIPE_WEBHOOK_SECRET is not set.',
   internal_error: 'Something went wrong on our side; the request id helps us find it.',

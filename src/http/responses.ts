@@ -5,8 +5,8 @@ import { ERROR_EXAMPLES, ERROR_STATUS } from './error-status.js';
 import { PROBLEM_CONTENT_TYPE } from './problem.js';
 import { problemSchema } from './schemas.js';
 
-/** Problems every authenticated /v1 route can answer. */
-export const AUTHENTICATED: readonly ErrorCode[] = ['validation_error', 'unauthenticated', 'forbidden', 'rate_limited', 'internal_error'];
+/** Problems every authenticated /v1 route can answer (`overloaded`: while an instance drains at shutdown). */
+export const AUTHENTICATED: readonly ErrorCode[] = ['validation_error', 'unauthenticated', 'forbidden', 'rate_limited', 'overloaded', 'internal_error'];
 /** Problems of every route that calls Stripe. */
 export const UPSTREAM: readonly ErrorCode[] = ['upstream_error', 'upstream_unavailable', 'upstream_timeout'];
 

@@ -1,5 +1,6 @@
 // The contract's edges over HTTP: problem+json on every refusal, which error wins, refusals that never reach Stripe, upstream failures.
 import { request as httpRequest } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Response } from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -649,6 +650,44 @@ describe('upstream failures', () => {
       }
     } finally {
       await gone.close();
+    }
+  });
+});
+
+describe('a gateway shutting down', () => {
+  it('when a request arrives on a kept-alive connection during the drain, then it is 503 overloaded problem+json with retry-after and its request id', async () => {
+    const draining = await startTestGateway({ env: { STRIPE_MAX_NETWORK_RETRIES: '0' } });
+    try {
+      await draining.app.listen({ port: 0, host: '127.0.0.1' });
+      const port = (draining.app.server.address() as AddressInfo).port;
+      const payment = await createPayment(draining.stripe);
+      // The first request stays in flight while the app closes, so its connection stays open for the second.
+      draining.emulator.control.injectFault({ method: 'GET', path: `/v1/payment_intents/${payment.intent}`, kind: 'delay', delay_ms: 500 });
+      const socket = connect(port, '127.0.0.1');
+      let raw = '';
+      socket.on('data', (chunk: Buffer) => (raw += chunk.toString()));
+      const ended = new Promise((resolve) => socket.on('close', resolve));
+      const request = (path: string, id: string) =>
+        `GET ${path} HTTP/1.1\r\nHost: gateway\r\nAuthorization: Bearer ${KEYS.billing}\r\nx-request-id: ${id}\r\n\r\n`;
+      socket.write(request(`/v1/payments/${payment.intent}`, 'before-close'));
+      await sleep(150);
+      const closed = draining.app.close();
+      socket.write(request('/v1/refunds', 'during-close'));
+      await Promise.race([ended, sleep(5000)]);
+      await closed;
+      socket.destroy();
+
+      const answers = raw.split(/(?=HTTP\/1\.1 )/);
+      expect(answers).toHaveLength(2);
+      expect(answers[0]).toMatch(/^HTTP\/1\.1 200 /);
+      const [head = '', body = ''] = answers[1]!.split('\r\n\r\n');
+      expect(head).toMatch(/^HTTP\/1\.1 503 /);
+      expect(head).toMatch(/^content-type: application\/problem\+json/im);
+      expect(head).toMatch(/^x-request-id: during-close\r?$/im);
+      expect(head).toMatch(/^retry-after: \d+\r?$/im);
+      expect(JSON.parse(body)).toMatchObject({ status: 503, code: 'overloaded', request_id: 'during-close' });
+    } finally {
+      await draining.close();
     }
   });
 });
