@@ -602,6 +602,27 @@ describe('upstream failures', () => {
     expect(new Set(mine.map((p) => p.idempotency_key)).size).toBe(1);
   });
 
+  it('when Stripe rate-limits with Retry-After: 1, then the gateway waits that second (not its shorter backoff) before the retry', async () => {
+    const payment = await createPayment(up.stripe, { amount: 4000 });
+    up.emulator.control.injectFault({ method: 'POST', path: '/v1/refunds', kind: 'rate_limit', retry_after: 1, times: 1 });
+    const started = Date.now();
+    const res = await refund({ charge: payment.charge, amount: 500 }, `k-429ra-${payment.intent}`);
+    expect(res.status).toBe(201);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+    expect(refundPosts(up.emulator).filter((p) => p.body.charge === payment.charge).map((p) => p.status)).toEqual([429, 200]);
+  });
+
+  it('when Stripe asks to wait longer than the gateway will, then the caller gets 503 at once with Stripe’s retry-after', async () => {
+    const payment = await createPayment(up.stripe, { amount: 4000 });
+    up.emulator.control.injectFault({ method: 'POST', path: '/v1/refunds', kind: 'rate_limit', retry_after: 30, times: 5 });
+    const started = Date.now();
+    const res = await refund({ charge: payment.charge }, `k-429long-${payment.intent}`);
+    problem(res, 503, 'upstream_unavailable');
+    expect(res.headers['retry-after']).toBe('30');
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(refundPosts(up.emulator).filter((p) => p.body.charge === payment.charge)).toHaveLength(1);
+  });
+
   it('when Stripe rate-limits every time, then it is 503 upstream_unavailable with retry-after, and no refund is made', async () => {
     const payment = await createPayment(up.stripe, { amount: 4000 });
     up.emulator.control.injectFault({ method: 'POST', path: '/v1/refunds', kind: 'rate_limit', times: 50 });
