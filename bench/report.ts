@@ -19,6 +19,8 @@ export interface ScenarioResult {
   gateway: UsageWindow & { heapUsedBytesEnd: number };
   emulator: UsageWindow;
   loadGeneratorCpuPercent: number;
+  /** CPU the rest of the machine used during the run (100 = one core): the noise in these numbers. */
+  otherCpuPercent: number;
   check: Check;
 }
 
@@ -112,7 +114,7 @@ export function renderReport(result: BenchResult): string {
     ),
     '',
     table(
-      ['scenario', 'gw RSS max MiB', 'gw heap MiB', 'gw CPU %', 'emu CPU %', 'load CPU %', 'Stripe calls/req', 'check'],
+      ['scenario', 'gw RSS max MiB', 'gw heap MiB', 'gw CPU %', 'emu CPU %', 'load CPU %', 'other CPU %', 'Stripe calls/req', 'check'],
       result.scenarios.map((r) => [
         `(${r.id})`,
         mib(r.gateway.rssMaxBytes),
@@ -120,6 +122,7 @@ export function renderReport(result: BenchResult): string {
         r.gateway.cpuPercent.toFixed(0),
         r.emulator.cpuPercent.toFixed(0),
         r.loadGeneratorCpuPercent.toFixed(0),
+        r.otherCpuPercent.toFixed(0),
         perRequest(r.stripeCallsPerRequest),
         r.check.summary,
       ]),
@@ -135,6 +138,8 @@ export function renderReport(result: BenchResult): string {
         }`,
     ),
     '',
+    'CPU % is of one core (the machine has ' + m.cpus + '); "other" is what the rest of the machine used meanwhile.',
+    ...(result.scenarios.some((r) => r.otherCpuPercent > 20) ? ['WARNING: other processes used more than 20 % CPU during some scenarios; compare with care.'] : []),
     result.ok ? 'All checks passed.' : 'SOME CHECKS FAILED (see the check column).',
   ];
   return lines.join('\n');
