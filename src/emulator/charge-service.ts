@@ -2,8 +2,8 @@
 import { creditAvailable, creditPending } from './balance.js';
 import { openDispute } from './dispute-service.js';
 import type { TestPaymentMethod } from './payment-methods.js';
-import type { EmulatorState } from './state.js';
-import { pushIndex, takeSeq, type ChargeRecord, type PaymentIntentRecord } from './store.js';
+import { newRecordBase, type EmulatorState } from './state.js';
+import type { ChargeRecord, PaymentIntentRecord } from './store.js';
 import { FUNDS_AVAILABLE_AFTER_MS } from './timings.js';
 
 export function insertCharge(
@@ -13,11 +13,8 @@ export function insertCharge(
   pm: TestPaymentMethod,
   fields: Pick<ChargeRecord, 'status'> & Partial<ChargeRecord>,
 ): ChargeRecord {
-  const { store } = state;
   const charge: ChargeRecord = {
-    id: fields.id ?? state.newId('ch'),
-    seq: takeSeq(store),
-    created: state.clock.nowSeconds(),
+    ...newRecordBase(state, 'ch', fields.id),
     amount: pi.amount,
     amountCaptured: 0,
     amountRefunded: 0,
@@ -34,9 +31,7 @@ export function insertCharge(
     metadata: {},
     ...fields,
   };
-  store.charges.set(charge.id, charge);
-  store.chargeOrder.push(charge.id);
-  pushIndex(store.chargesByPaymentIntent, pi.id, charge.id);
+  state.store.charges.insert(charge);
   pi.latestCharge = charge.id;
   return charge;
 }

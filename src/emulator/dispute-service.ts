@@ -1,19 +1,12 @@
 // Disputes: opened by `pm_card_createDispute` (or the control API), closed only through the control API.
 import { invalidRequest } from './errors.js';
-import type { EmulatorState } from './state.js';
-import { OPEN_DISPUTE_STATUSES, pushIndex, takeSeq, type ChargeRecord, type DisputeRecord } from './store.js';
+import { newChargeLinkedBase, type EmulatorState } from './state.js';
+import { OPEN_DISPUTE_STATUSES, type ChargeRecord, type DisputeRecord } from './store.js';
 import { DISPUTE_EVIDENCE_DUE_AFTER_MS } from './timings.js';
 
 export function openDispute(state: EmulatorState, charge: ChargeRecord, options: { id?: string; inquiry?: boolean } = {}): DisputeRecord {
-  const { store } = state;
   const dispute: DisputeRecord = {
-    id: options.id ?? state.newId('dp'),
-    seq: takeSeq(store),
-    created: state.clock.nowSeconds(),
-    amount: charge.amountCaptured,
-    currency: charge.currency,
-    charge: charge.id,
-    paymentIntent: charge.paymentIntent,
+    ...newChargeLinkedBase(state, 'dp', charge, charge.amountCaptured, options.id),
     // An inquiry (`warning_needs_response`) still lets the charge be refunded, as with Stripe's tok_createDisputeInquiry.
     status: options.inquiry ? 'warning_needs_response' : 'needs_response',
     reason: options.inquiry ? 'general' : 'fraudulent',
@@ -21,10 +14,7 @@ export function openDispute(state: EmulatorState, charge: ChargeRecord, options:
     dueBy: Math.floor((state.clock.nowMs() + DISPUTE_EVIDENCE_DUE_AFTER_MS) / 1000),
     metadata: {},
   };
-  store.disputes.set(dispute.id, dispute);
-  store.disputeOrder.push(dispute.id);
-  pushIndex(store.disputesByCharge, charge.id, dispute.id);
-  pushIndex(store.disputesByPaymentIntent, charge.paymentIntent, dispute.id);
+  state.store.disputes.insert(dispute);
   charge.disputed = true;
   return dispute;
 }

@@ -1,5 +1,6 @@
 // `expand[]` paths turned into a tree and checked against what each object type can expand, before any work is done.
 import { invalidRequest } from './errors.js';
+import { readExpand, rejectUnknown, type Params } from './form.js';
 
 export type ExpandTree = Map<string, ExpandTree>;
 
@@ -44,3 +45,9 @@ export function buildExpandTree(type: ExpandableType, paths: readonly string[]):
 }
 
 export const NO_EXPAND: ExpandTree = new Map();
+
+/** Parameters that may hold only `expand` (and the names in `also`): checked, then turned into the object's tree. */
+export function readExpandOnly(params: Params, type: ExpandableType, also: readonly string[] = []): ExpandTree {
+  rejectUnknown(params, ['expand', ...also]);
+  return buildExpandTree(type, readExpand(params));
+}

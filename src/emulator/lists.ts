@@ -1,6 +1,7 @@
 // Stripe's list endpoints: `limit`, `starting_after`, `ending_before`, `created` filters, newest first, by binary search over creation order.
 import { invalidRequest, resourceMissing } from './errors.js';
 import { readInteger, type Params } from './form.js';
+import type { StoredRecord } from './store.js';
 
 export interface CreatedRange {
   gt?: number;
@@ -56,58 +57,50 @@ const inRange = (created: number, r: CreatedRange | undefined): boolean =>
   r === undefined ||
   ((r.gt === undefined || created > r.gt) && (r.gte === undefined || created >= r.gte) && (r.lt === undefined || created < r.lt) && (r.lte === undefined || created <= r.lte));
 
-interface Listed {
-  seq: number;
-  created: number;
+/** What a list reads records from: a table, or anything else that finds them by id and names their kind. */
+export interface ListSource<T extends StoredRecord> {
+  readonly kind: string;
+  get(id: string): T | undefined;
 }
 
 /** First index in `ids` (ascending by seq) whose seq is ≥ `seq`. */
-function lowerBound<T extends Listed>(ids: readonly string[], get: (id: string) => T | undefined, seq: number): number {
+function lowerBound<T extends StoredRecord>(ids: readonly string[], records: ListSource<T>, seq: number): number {
   let lo = 0;
   let hi = ids.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    const item = get(ids[mid] ?? '');
+    const item = records.get(ids[mid] ?? '');
     if (item !== undefined && item.seq < seq) lo = mid + 1;
     else hi = mid;
   }
   return lo;
 }
 
-/** One page, newest first. `ids` is in creation order; a cursor is any object of the same kind (Stripe's rule). */
-export function paginate<T extends Listed>(ids: readonly string[], get: (id: string) => T | undefined, query: ListQuery, kind: string): { data: T[]; hasMore: boolean } {
-  const cursorOf = (id: string, param: string): T => {
-    const item = get(id);
-    if (item === undefined) throw resourceMissing(kind, id, param);
-    return item;
-  };
+/** Walks `ids` from `from` one `step` at a time, keeping up to `limit` items in the `created` range; `hasMore` when another was there. */
+function walk<T extends StoredRecord>(ids: readonly string[], records: ListSource<T>, from: number, step: 1 | -1, query: ListQuery): { data: T[]; hasMore: boolean } {
   const data: T[] = [];
-  let hasMore = false;
-  if (query.endingBefore !== undefined) {
-    // Items newer than the cursor, the ones closest to it first; then shown newest first like every page.
-    const cursor = cursorOf(query.endingBefore, 'ending_before');
-    for (let i = lowerBound(ids, get, cursor.seq + 1); i < ids.length; i += 1) {
-      const item = get(ids[i] ?? '');
-      if (item === undefined || !inRange(item.created, query.created)) continue;
-      if (data.length === query.limit) {
-        hasMore = true;
-        break;
-      }
-      data.push(item);
-    }
-    return { data: data.reverse(), hasMore };
-  }
-  const start = query.startingAfter === undefined ? ids.length - 1 : lowerBound(ids, get, cursorOf(query.startingAfter, 'starting_after').seq) - 1;
-  for (let i = start; i >= 0; i -= 1) {
-    const item = get(ids[i] ?? '');
+  for (let i = from; i >= 0 && i < ids.length; i += step) {
+    const item = records.get(ids[i] ?? '');
     if (item === undefined || !inRange(item.created, query.created)) continue;
-    if (data.length === query.limit) {
-      hasMore = true;
-      break;
-    }
+    if (data.length === query.limit) return { data, hasMore: true };
     data.push(item);
   }
-  return { data, hasMore };
+  return { data, hasMore: false };
+}
+
+/** One page, newest first. `ids` is in creation order; a cursor is any object of the same kind (Stripe's rule). */
+export function paginate<T extends StoredRecord>(ids: readonly string[], records: ListSource<T>, query: ListQuery): { data: T[]; hasMore: boolean } {
+  if (query.endingBefore !== undefined) {
+    // Items newer than the cursor, the ones closest to it first; then shown newest first like every page.
+    const cursor = records.get(query.endingBefore);
+    if (cursor === undefined) throw resourceMissing(records.kind, query.endingBefore, 'ending_before');
+    const page = walk(ids, records, lowerBound(ids, records, cursor.seq + 1), 1, query);
+    return { data: page.data.reverse(), hasMore: page.hasMore };
+  }
+  if (query.startingAfter === undefined) return walk(ids, records, ids.length - 1, -1, query);
+  const cursor = records.get(query.startingAfter);
+  if (cursor === undefined) throw resourceMissing(records.kind, query.startingAfter, 'starting_after');
+  return walk(ids, records, lowerBound(ids, records, cursor.seq) - 1, -1, query);
 }
 
 export function listBody(url: string, data: unknown[], hasMore: boolean): Record<string, unknown> {

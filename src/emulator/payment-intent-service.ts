@@ -4,15 +4,15 @@ import { invalidRequest, StripeError } from './errors.js';
 import { findTestPaymentMethod } from './payment-methods.js';
 import { createReleaseRefund } from './refund-service.js';
 import { renderPaymentIntent } from './render.js';
-import type { EmulatorState } from './state.js';
-import { takeSeq, type CaptureMethod, type PaymentIntentRecord, type PaymentIntentStatus } from './store.js';
+import { newRecordBase, type EmulatorState } from './state.js';
+import type { AutomaticPaymentMethods, CaptureMethod, PaymentIntentRecord, PaymentIntentStatus } from './store.js';
 
 export interface CreatePaymentIntentInput {
   amount: number;
   currency: string;
   paymentMethod: string | null;
   paymentMethodTypes: string[] | null;
-  automaticPaymentMethods: { enabled: boolean; allowRedirects?: 'always' | 'never' } | null;
+  automaticPaymentMethods: AutomaticPaymentMethods | null;
   returnUrl: string | null;
   confirm: boolean;
   captureMethod: CaptureMethod;
@@ -39,13 +39,11 @@ const unexpectedState = (state: EmulatorState, pi: PaymentIntentRecord, message:
   invalidRequest(message, { code: 'payment_intent_unexpected_state', extra: { payment_intent: renderPaymentIntent(state, pi) } });
 
 export function createPaymentIntent(state: EmulatorState, input: CreatePaymentIntentInput, fixed: FixedIds = {}): PaymentIntentRecord {
-  const id = fixed.id ?? state.newId('pi');
+  const base = newRecordBase(state, 'pi', fixed.id);
   // Since API 2023-08-16 a PaymentIntent without payment_method_types uses automatic payment methods.
   const automatic = input.paymentMethodTypes === null ? (input.automaticPaymentMethods ?? { enabled: true }) : input.automaticPaymentMethods;
   const pi: PaymentIntentRecord = {
-    id,
-    seq: takeSeq(state.store),
-    created: state.clock.nowSeconds(),
+    ...base,
     amount: input.amount,
     currency: input.currency,
     status: input.paymentMethod === null ? 'requires_payment_method' : 'requires_confirmation',
@@ -64,10 +62,9 @@ export function createPaymentIntent(state: EmulatorState, input: CreatePaymentIn
     nextAction: null,
     description: input.description,
     metadata: input.metadata,
-    clientSecret: `${id}_secret_${state.newId('x').slice(2)}`,
+    clientSecret: `${base.id}_secret_${state.newId('x').slice(2)}`,
   };
-  state.store.paymentIntents.set(pi.id, pi);
-  state.store.paymentIntentOrder.push(pi.id);
+  state.store.paymentIntents.insert(pi);
   if (input.confirm) confirmPaymentIntent(state, pi, {}, fixed);
   return pi;
 }

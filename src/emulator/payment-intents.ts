@@ -2,13 +2,13 @@
 import { invalidRequest, resourceMissing } from './errors.js';
 import { buildExpandTree } from './expand.js';
 import { readBoolean, readEnum, readExpand, readInteger, readMetadata, readString, rejectUnknown, type Params } from './form.js';
-import { LIST_PARAMS, listBody, paginate, readListQuery } from './lists.js';
 import { findTestPaymentMethod } from './payment-methods.js';
 import { cancelPaymentIntent, capturePaymentIntent, confirmPaymentIntent, createPaymentIntent, type ConfirmInput } from './payment-intent-service.js';
 import { renderPaymentIntent } from './render.js';
-import { defineRoute, type PreparedRoute, type RouteContext } from './router.js';
+import { listRoute, retrieveRoute } from './resource-routes.js';
+import { defineRoute, type PreparedRoute } from './router.js';
 import type { EmulatorState } from './state.js';
-import type { CaptureMethod, PaymentIntentRecord } from './store.js';
+import type { AutomaticPaymentMethods, CaptureMethod, PaymentIntentRecord } from './store.js';
 
 const CAPTURE_METHODS: readonly CaptureMethod[] = ['automatic', 'automatic_async', 'manual'];
 export const MAX_AMOUNT = 99_999_999;
@@ -28,13 +28,7 @@ function readPaymentMethod(params: Params): string | undefined {
   return id;
 }
 
-function getIntent(state: EmulatorState, id: string): PaymentIntentRecord {
-  const pi = state.store.paymentIntents.get(id);
-  if (!pi) throw resourceMissing('payment_intent', id);
-  return pi;
-}
-
-function readAutomatic(params: Params): { enabled: boolean; allowRedirects?: 'always' | 'never' } | null {
+function readAutomatic(params: Params): AutomaticPaymentMethods | null {
   const raw = params['automatic_payment_methods'];
   if (raw === undefined) return null;
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw invalidRequest('Invalid object', { param: 'automatic_payment_methods' });
@@ -98,33 +92,33 @@ const create = defineRoute({
   execute: ({ state }, { input, expand }) => ({ body: renderPaymentIntent(state, createPaymentIntent(state, input), expand) }),
 });
 
-const retrieve = defineRoute({
-  method: 'GET',
+const retrieve = retrieveRoute({
   pattern: '/v1/payment_intents/:id',
-  validate: ({ params }) => {
-    rejectUnknown(params, ['expand', 'client_secret']);
-    return buildExpandTree('payment_intent', readExpand(params));
-  },
-  execute: ({ state, path }, expand) => ({ body: renderPaymentIntent(state, getIntent(state, path['id'] ?? ''), expand) }),
+  type: 'payment_intent',
+  records: (state) => state.store.paymentIntents,
+  render: renderPaymentIntent,
+  also: ['client_secret'],
 });
 
-const list = defineRoute({
-  method: 'GET',
-  pattern: '/v1/payment_intents',
-  validate: ({ params }) => {
-    rejectUnknown(params, [...LIST_PARAMS]);
-    return { query: readListQuery(params), expand: buildExpandTree('list_of_payment_intent', readExpand(params)).get('data') };
-  },
-  execute: ({ state }, { query, expand }) => {
-    const page = paginate(state.store.paymentIntentOrder, (id) => state.store.paymentIntents.get(id), query, 'payment_intent');
-    return { body: listBody('/v1/payment_intents', page.data.map((pi) => renderPaymentIntent(state, pi, expand)), page.hasMore) };
-  },
-});
+const list = listRoute({ pattern: '/v1/payment_intents', type: 'list_of_payment_intent', filters: [], records: (state) => state.store.paymentIntents, render: renderPaymentIntent });
 
-const confirm = defineRoute({
-  method: 'POST',
-  pattern: '/v1/payment_intents/:id/confirm',
-  validate: ({ params }) => {
+/** `POST /v1/payment_intents/:id/<action>`: `read` checks the action's parameters, then `act` changes the PaymentIntent, which is the answer. */
+function intentAction<I>(action: string, read: (params: Params) => I, act: (state: EmulatorState, pi: PaymentIntentRecord, input: I) => void): PreparedRoute {
+  return defineRoute({
+    method: 'POST',
+    pattern: `/v1/payment_intents/:id/${action}`,
+    validate: ({ params }) => ({ input: read(params), expand: buildExpandTree('payment_intent', readExpand(params)) }),
+    execute: ({ state, path }, { input, expand }) => {
+      const pi = state.store.paymentIntents.getOr404(path['id'] ?? '');
+      act(state, pi, input);
+      return { body: renderPaymentIntent(state, pi, expand) };
+    },
+  });
+}
+
+const confirm = intentAction(
+  'confirm',
+  (params) => {
     rejectUnknown(params, ['payment_method', 'return_url', 'capture_method', 'expand']);
     const input: ConfirmInput = {};
     const pm = readPaymentMethod(params);
@@ -133,44 +127,27 @@ const confirm = defineRoute({
     if (returnUrl !== undefined) input.returnUrl = returnUrl;
     const captureMethod = readEnum(params, 'capture_method', CAPTURE_METHODS);
     if (captureMethod !== undefined) input.captureMethod = captureMethod;
-    return { input, expand: buildExpandTree('payment_intent', readExpand(params)) };
+    return input;
   },
-  execute: ({ state, path }, { input, expand }) => {
-    const pi = getIntent(state, path['id'] ?? '');
-    confirmPaymentIntent(state, pi, input);
-    return { body: renderPaymentIntent(state, pi, expand) };
-  },
-});
+  confirmPaymentIntent,
+);
 
-const capture = defineRoute({
-  method: 'POST',
-  pattern: '/v1/payment_intents/:id/capture',
-  validate: ({ params }) => {
+const capture = intentAction(
+  'capture',
+  (params) => {
     rejectUnknown(params, ['amount_to_capture', 'expand']);
-    return { amount: readAmount(params, 'amount_to_capture'), expand: buildExpandTree('payment_intent', readExpand(params)) };
+    return readAmount(params, 'amount_to_capture');
   },
-  execute: ({ state, path }, { amount, expand }) => {
-    const pi = getIntent(state, path['id'] ?? '');
-    capturePaymentIntent(state, pi, amount);
-    return { body: renderPaymentIntent(state, pi, expand) };
-  },
-});
+  capturePaymentIntent,
+);
 
-const cancel = defineRoute({
-  method: 'POST',
-  pattern: '/v1/payment_intents/:id/cancel',
-  validate: ({ params }: RouteContext) => {
+const cancel = intentAction(
+  'cancel',
+  (params) => {
     rejectUnknown(params, ['cancellation_reason', 'expand']);
-    return {
-      reason: readEnum(params, 'cancellation_reason', ['duplicate', 'fraudulent', 'requested_by_customer', 'abandoned'] as const) ?? null,
-      expand: buildExpandTree('payment_intent', readExpand(params)),
-    };
+    return readEnum(params, 'cancellation_reason', ['duplicate', 'fraudulent', 'requested_by_customer', 'abandoned'] as const) ?? null;
   },
-  execute: ({ state, path }, { reason, expand }) => {
-    const pi = getIntent(state, path['id'] ?? '');
-    cancelPaymentIntent(state, pi, reason);
-    return { body: renderPaymentIntent(state, pi, expand) };
-  },
-});
+  cancelPaymentIntent,
+);
 
 export const paymentIntentRoutes: readonly PreparedRoute[] = [create, list, retrieve, confirm, capture, cancel];

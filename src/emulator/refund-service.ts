@@ -1,10 +1,10 @@
 // Refunds: Stripe's refusals in Stripe's order, the balance they are paid from, and the lazy transitions of the test cards.
 import { tryDebitForRefund, enqueueWaitingRefund, releaseMaturedFunds, creditAvailable } from './balance.js';
 import type { StripeError } from './errors.js';
-import { invalidRequest, resourceMissing } from './errors.js';
+import { invalidRequest } from './errors.js';
 import { renderPaymentIntent } from './render.js';
-import type { EmulatorState } from './state.js';
-import { OPEN_DISPUTE_STATUSES, pushIndex, takeSeq, type ChargeRecord, type PaymentIntentRecord, type RefundRecord } from './store.js';
+import { newChargeLinkedBase, type EmulatorState } from './state.js';
+import { OPEN_DISPUTE_STATUSES, type ChargeRecord, type PaymentIntentRecord, type RefundRecord } from './store.js';
 import { PENDING_REFUND_SETTLES_AFTER_MS } from './timings.js';
 
 export interface CreateRefundInput {
@@ -32,7 +32,7 @@ function unexpectedStateForRefund(state: EmulatorState, pi: PaymentIntentRecord,
 }
 
 function hasOpenUnrefundableDispute(state: EmulatorState, charge: ChargeRecord): boolean {
-  for (const id of state.store.disputesByCharge.get(charge.id) ?? []) {
+  for (const id of state.store.disputes.where('charge', charge.id)) {
     const d = state.store.disputes.get(id);
     if (d && OPEN_DISPUTE_STATUSES.includes(d.status) && !d.isChargeRefundable) return true;
   }
@@ -44,15 +44,12 @@ function checkRefundable(state: EmulatorState, input: CreateRefundInput): { char
   const { store } = state;
   let charge: ChargeRecord | undefined;
   if (input.paymentIntent !== undefined) {
-    const pi = store.paymentIntents.get(input.paymentIntent);
-    if (!pi) throw resourceMissing('payment_intent', input.paymentIntent);
+    const pi = store.paymentIntents.getOr404(input.paymentIntent);
     if (pi.status !== 'succeeded') throw unexpectedStateForRefund(state, pi, null);
     charge = pi.latestCharge === null ? undefined : store.charges.get(pi.latestCharge);
     if (!charge) throw unexpectedStateForRefund(state, pi, null);
   } else {
-    const id = input.charge ?? '';
-    charge = store.charges.get(id);
-    if (!charge) throw resourceMissing('charge', id);
+    charge = store.charges.getOr404(input.charge ?? '');
   }
   if (charge.amountRefunded >= charge.amount) {
     throw invalidRequest(`Charge ${charge.id} has already been refunded.`, { code: 'charge_already_refunded' });
@@ -77,14 +74,8 @@ function checkRefundable(state: EmulatorState, input: CreateRefundInput): { char
 }
 
 function insertRefund(state: EmulatorState, charge: ChargeRecord, fields: Partial<RefundRecord> & Pick<RefundRecord, 'amount' | 'status'>): RefundRecord {
-  const { store } = state;
   const refund: RefundRecord = {
-    id: fields.id ?? state.newId('re'),
-    seq: takeSeq(store),
-    created: state.clock.nowSeconds(),
-    currency: charge.currency,
-    charge: charge.id,
-    paymentIntent: charge.paymentIntent,
+    ...newChargeLinkedBase(state, 're', charge, fields.amount, fields.id),
     paymentMethod: charge.paymentMethod,
     pendingReason: null,
     failureReason: null,
@@ -95,10 +86,7 @@ function insertRefund(state: EmulatorState, charge: ChargeRecord, fields: Partia
     funded: false,
     ...fields,
   };
-  store.refunds.set(refund.id, refund);
-  store.refundOrder.push(refund.id);
-  pushIndex(store.refundsByCharge, charge.id, refund.id);
-  pushIndex(store.refundsByPaymentIntent, charge.paymentIntent, refund.id);
+  state.store.refunds.insert(refund);
   charge.amountRefunded += refund.amount;
   return refund;
 }

@@ -1,20 +1,12 @@
 // /v1/refunds: create (charge or payment_intent), retrieve, update metadata, list, cancel.
-import { invalidRequest, parameterMissing, resourceMissing } from './errors.js';
-import { buildExpandTree } from './expand.js';
+import { invalidRequest, parameterMissing } from './errors.js';
+import { buildExpandTree, readExpandOnly } from './expand.js';
 import { mergeMetadata, readEnum, readExpand, readMetadata, readString, rejectUnknown } from './form.js';
-import { LIST_PARAMS, listBody, paginate, readListQuery } from './lists.js';
 import { readAmount } from './payment-intents.js';
 import { createRefund, type CreateRefundInput } from './refund-service.js';
 import { renderRefund } from './render.js';
+import { idsByChargeAndIntent, listRoute, retrieveRoute } from './resource-routes.js';
 import { defineRoute, type PreparedRoute } from './router.js';
-import type { EmulatorState } from './state.js';
-import type { RefundRecord } from './store.js';
-
-function getRefund(state: EmulatorState, id: string): RefundRecord {
-  const refund = state.store.refunds.get(id);
-  if (!refund) throw resourceMissing('refund', id);
-  return refund;
-}
 
 // Stripe parameters the emulator knows but does not model (Connect, customer balance, Konbini-style instructions).
 const UNSUPPORTED = ['refund_application_fee', 'reverse_transfer', 'instructions_email', 'origin', 'currency', 'customer'];
@@ -47,15 +39,7 @@ const create = defineRoute({
   execute: ({ state }, { input, expand }) => ({ body: renderRefund(state, createRefund(state, input), expand) }),
 });
 
-const retrieve = defineRoute({
-  method: 'GET',
-  pattern: '/v1/refunds/:id',
-  validate: ({ params }) => {
-    rejectUnknown(params, ['expand']);
-    return buildExpandTree('refund', readExpand(params));
-  },
-  execute: ({ state, path }, expand) => ({ body: renderRefund(state, getRefund(state, path['id'] ?? ''), expand) }),
-});
+const retrieve = retrieveRoute({ pattern: '/v1/refunds/:id', type: 'refund', records: (state) => state.store.refunds, render: renderRefund });
 
 const update = defineRoute({
   method: 'POST',
@@ -65,7 +49,7 @@ const update = defineRoute({
     return { metadata: readMetadata(params), expand: buildExpandTree('refund', readExpand(params)) };
   },
   execute: ({ state, path }, { metadata, expand }) => {
-    const refund = getRefund(state, path['id'] ?? '');
+    const refund = state.store.refunds.getOr404(path['id'] ?? '');
     refund.metadata = mergeMetadata(refund.metadata, metadata);
     return { body: renderRefund(state, refund, expand) };
   },
@@ -74,43 +58,25 @@ const update = defineRoute({
 const cancel = defineRoute({
   method: 'POST',
   pattern: '/v1/refunds/:id/cancel',
-  validate: ({ params }) => {
-    rejectUnknown(params, ['expand']);
-    return buildExpandTree('refund', readExpand(params));
-  },
+  validate: ({ params }) => readExpandOnly(params, 'refund'),
   execute: ({ state, path }) => {
-    const refund = getRefund(state, path['id'] ?? '');
+    const refund = state.store.refunds.getOr404(path['id'] ?? '');
     // Card refunds never reach requires_action here, so this always refuses (the code is UNCONFIRMED at Stripe).
     throw invalidRequest(`You can't cancel a refund with a status of ${refund.status}. Only refunds with a status of requires_action can be canceled.`);
   },
 });
 
-const list = defineRoute({
-  method: 'GET',
+// Stripe has no `status` filter. An unknown charge or PaymentIntent is a 404 here (it may be an empty list at Stripe).
+const list = listRoute({
   pattern: '/v1/refunds',
-  validate: ({ params }) => {
-    rejectUnknown(params, [...LIST_PARAMS, 'charge', 'payment_intent']);
-    return {
-      query: readListQuery(params),
-      charge: readString(params, 'charge'),
-      paymentIntent: readString(params, 'payment_intent'),
-      expand: buildExpandTree('list_of_refund', readExpand(params)).get('data'),
-    };
-  },
-  execute: ({ state }, { query, charge, paymentIntent, expand }) => {
-    const { store } = state;
-    let ids: readonly string[] = store.refundOrder;
-    if (charge !== undefined) {
-      if (!store.charges.has(charge)) throw resourceMissing('charge', charge, 'charge');
-      ids = store.refundsByCharge.get(charge) ?? [];
-    }
-    if (paymentIntent !== undefined) {
-      if (!store.paymentIntents.has(paymentIntent)) throw resourceMissing('payment_intent', paymentIntent, 'payment_intent');
-      const byPi = store.refundsByPaymentIntent.get(paymentIntent) ?? [];
-      ids = charge === undefined ? byPi : ids.filter((id) => store.refunds.get(id)?.paymentIntent === paymentIntent);
-    }
-    const page = paginate(ids, (id) => store.refunds.get(id), query, 'refund');
-    return { body: listBody('/v1/refunds', page.data.map((r) => renderRefund(state, r, expand)), page.hasMore) };
+  type: 'list_of_refund',
+  filters: ['charge', 'payment_intent'],
+  records: (state) => state.store.refunds,
+  render: renderRefund,
+  select: ({ store }, filter) => {
+    if (filter.charge !== undefined) store.charges.getOr404(filter.charge, 'charge');
+    if (filter.payment_intent !== undefined) store.paymentIntents.getOr404(filter.payment_intent, 'payment_intent');
+    return idsByChargeAndIntent(store.refunds, filter);
   },
 });
 

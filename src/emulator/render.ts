@@ -1,5 +1,6 @@
 // Records → Stripe's JSON objects, with `expand` applied; every response body is built fresh here, never shared.
 import { NO_EXPAND, type ExpandTree } from './expand.js';
+import { listBody } from './lists.js';
 import { findTestPaymentMethod } from './payment-methods.js';
 import type { EmulatorState } from './state.js';
 import type { ChargeRecord, DisputeRecord, PaymentIntentRecord, RefundRecord } from './store.js';
@@ -151,18 +152,13 @@ export function renderCharge(state: EmulatorState, ch: ChargeRecord, tree: Expan
   };
   const refundsTree = tree.get('refunds');
   if (refundsTree !== undefined) {
-    const ids = state.store.refundsByCharge.get(ch.id) ?? [];
-    const newest = ids.slice(-EMBEDDED_REFUNDS_LIMIT).reverse();
+    const ids = state.store.refunds.where('charge', ch.id);
     const dataTree = refundsTree.get('data') ?? NO_EXPAND;
-    body['refunds'] = {
-      object: 'list',
-      data: newest.flatMap((id) => {
-        const r = state.store.refunds.get(id);
-        return r ? [renderRefund(state, r, dataTree)] : [];
-      }),
-      has_more: ids.length > EMBEDDED_REFUNDS_LIMIT,
-      url: `/v1/charges/${ch.id}/refunds`,
-    };
+    const newest = ids.slice(-EMBEDDED_REFUNDS_LIMIT).reverse().flatMap((id) => {
+      const r = state.store.refunds.get(id);
+      return r ? [renderRefund(state, r, dataTree)] : [];
+    });
+    body['refunds'] = listBody(`/v1/charges/${ch.id}/refunds`, newest, ids.length > EMBEDDED_REFUNDS_LIMIT);
   }
   return body;
 }

@@ -3,7 +3,7 @@ import { createBalance, type BalanceState } from './balance.js';
 import { createClock, type EmulatorClock } from './clock.js';
 import { Fifo } from './fifo.js';
 import { createIdGenerator, type IdGenerator } from './ids.js';
-import { createStore, type Store, type TopupRecord } from './store.js';
+import { createStore, takeSeq, type ChargeLinkedRecord, type ChargeRecord, type Store, type StoredRecord, type TopupRecord } from './store.js';
 
 export interface TimedRefund {
   refundId: string;
@@ -35,4 +35,14 @@ export function createState(clock: EmulatorClock = createClock()): EmulatorState
     topups: new Map(),
     account: { id: newId('acct', 16), created: clock.nowSeconds() },
   };
+}
+
+/** The first fields of every new record. `seq` is taken here, so creation order and list order always agree. */
+export function newRecordBase(state: EmulatorState, prefix: string, id?: string): StoredRecord {
+  return { id: id ?? state.newId(prefix), seq: takeSeq(state.store), created: state.clock.nowSeconds() };
+}
+
+/** The first fields of a new refund or dispute: it is for `amount` of `charge`, in its currency, under its PaymentIntent. */
+export function newChargeLinkedBase(state: EmulatorState, prefix: string, charge: ChargeRecord, amount: number, id?: string): ChargeLinkedRecord {
+  return { ...newRecordBase(state, prefix, id), amount, currency: charge.currency, charge: charge.id, paymentIntent: charge.paymentIntent };
 }

@@ -1,4 +1,5 @@
-// The emulator's state: plain records in Maps, with the indexes the hot paths need (refunds by charge, charges by PI).
+// The emulator's state: plain records in tables (by id, in creation order), with the indexes the hot paths need (refunds by charge, charges by PI).
+import { resourceMissing } from './errors.js';
 import type { PaymentMethodBehaviour } from './payment-methods.js';
 
 export type PaymentIntentStatus =
@@ -12,10 +13,27 @@ export type PaymentIntentStatus =
 
 export type CaptureMethod = 'automatic' | 'automatic_async' | 'manual';
 
-export interface PaymentIntentRecord {
+export interface AutomaticPaymentMethods {
+  enabled: boolean;
+  allowRedirects?: 'always' | 'never';
+}
+
+/** What every stored object has: its id, its place in creation order (list cursors compare it) and its unix `created`. */
+export interface StoredRecord {
   id: string;
   seq: number;
   created: number;
+}
+
+/** Money on one charge of one PaymentIntent: refunds and disputes. */
+export interface ChargeLinkedRecord extends StoredRecord {
+  amount: number;
+  currency: string;
+  charge: string;
+  paymentIntent: string;
+}
+
+export interface PaymentIntentRecord extends StoredRecord {
   amount: number;
   currency: string;
   status: PaymentIntentStatus;
@@ -24,7 +42,7 @@ export interface PaymentIntentRecord {
   paymentMethodTypes: string[];
   /** As given at creation (`allowed_payment_method_types`, or `payment_method_types` in older API versions). */
   allowedPaymentMethodTypes: string[] | null;
-  automaticPaymentMethods: { enabled: boolean; allowRedirects?: 'always' | 'never' } | null;
+  automaticPaymentMethods: AutomaticPaymentMethods | null;
   returnUrl: string | null;
   amountCapturable: number;
   amountReceived: number;
@@ -38,10 +56,7 @@ export interface PaymentIntentRecord {
   clientSecret: string;
 }
 
-export interface ChargeRecord {
-  id: string;
-  seq: number;
-  created: number;
+export interface ChargeRecord extends StoredRecord {
   amount: number;
   amountCaptured: number;
   amountRefunded: number;
@@ -61,14 +76,7 @@ export interface ChargeRecord {
 
 export type RefundStatus = 'pending' | 'requires_action' | 'succeeded' | 'failed' | 'canceled';
 
-export interface RefundRecord {
-  id: string;
-  seq: number;
-  created: number;
-  amount: number;
-  currency: string;
-  charge: string;
-  paymentIntent: string;
+export interface RefundRecord extends ChargeLinkedRecord {
   paymentMethod: string;
   status: RefundStatus;
   pendingReason: 'processing' | 'insufficient_funds' | 'charge_pending' | null;
@@ -83,14 +91,7 @@ export interface RefundRecord {
 
 export type DisputeStatus = 'warning_needs_response' | 'warning_under_review' | 'warning_closed' | 'needs_response' | 'under_review' | 'won' | 'lost';
 
-export interface DisputeRecord {
-  id: string;
-  seq: number;
-  created: number;
-  amount: number;
-  currency: string;
-  charge: string;
-  paymentIntent: string;
+export interface DisputeRecord extends ChargeLinkedRecord {
   status: DisputeStatus;
   reason: string;
   isChargeRefundable: boolean;
@@ -110,47 +111,77 @@ export interface TopupRecord {
 
 export const OPEN_DISPUTE_STATUSES: readonly DisputeStatus[] = ['warning_needs_response', 'warning_under_review', 'needs_response', 'under_review'];
 
+/** The fields of T that hold a string id, which a table can index. */
+type StringField<T> = { [P in keyof T]: T[P] extends string ? P : never }[keyof T] & string;
+
+/** One kind of object: by id, in creation order (lists walk it backwards, newest first), and by the fields named at creation. */
+export class Table<T extends StoredRecord, K extends StringField<T> = never> {
+  /** Ids, oldest first. */
+  readonly order: string[] = [];
+  private readonly byId = new Map<string, T>();
+  private readonly indexes = new Map<string, Map<string, string[]>>();
+
+  /** `kind` is the object's name in Stripe's `No such <kind>: '<id>'`. Indexed fields must never change after insert. */
+  constructor(
+    readonly kind: string,
+    indexed: readonly K[] = [],
+  ) {
+    for (const field of indexed) this.indexes.set(field, new Map());
+  }
+
+  get size(): number {
+    return this.byId.size;
+  }
+
+  get(id: string): T | undefined {
+    return this.byId.get(id);
+  }
+
+  has(id: string): boolean {
+    return this.byId.has(id);
+  }
+
+  /** The record, or Stripe's 404 `resource_missing` naming `param`. */
+  getOr404(id: string, param = 'id'): T {
+    const record = this.byId.get(id);
+    if (record === undefined) throw resourceMissing(this.kind, id, param);
+    return record;
+  }
+
+  insert(record: T): T {
+    this.byId.set(record.id, record);
+    this.order.push(record.id);
+    for (const [field, index] of this.indexes) {
+      const key = record[field as K] as string;
+      const ids = index.get(key);
+      if (ids) ids.push(record.id);
+      else index.set(key, [record.id]);
+    }
+    return record;
+  }
+
+  /** Ids of the records whose `field` is `value`, oldest first. */
+  where(field: K, value: string): readonly string[] {
+    return this.indexes.get(field)?.get(value) ?? [];
+  }
+}
+
 export interface Store {
-  paymentIntents: Map<string, PaymentIntentRecord>;
-  charges: Map<string, ChargeRecord>;
-  refunds: Map<string, RefundRecord>;
-  disputes: Map<string, DisputeRecord>;
-  /** Creation order, oldest first: lists walk these backwards (newest first). */
-  paymentIntentOrder: string[];
-  chargeOrder: string[];
-  refundOrder: string[];
-  disputeOrder: string[];
-  chargesByPaymentIntent: Map<string, string[]>;
-  refundsByCharge: Map<string, string[]>;
-  refundsByPaymentIntent: Map<string, string[]>;
-  disputesByCharge: Map<string, string[]>;
-  disputesByPaymentIntent: Map<string, string[]>;
+  paymentIntents: Table<PaymentIntentRecord>;
+  charges: Table<ChargeRecord, 'paymentIntent'>;
+  refunds: Table<RefundRecord, 'charge' | 'paymentIntent'>;
+  disputes: Table<DisputeRecord, 'charge' | 'paymentIntent'>;
   nextSeq: number;
 }
 
 export function createStore(): Store {
   return {
-    paymentIntents: new Map(),
-    charges: new Map(),
-    refunds: new Map(),
-    disputes: new Map(),
-    paymentIntentOrder: [],
-    chargeOrder: [],
-    refundOrder: [],
-    disputeOrder: [],
-    chargesByPaymentIntent: new Map(),
-    refundsByCharge: new Map(),
-    refundsByPaymentIntent: new Map(),
-    disputesByCharge: new Map(),
-    disputesByPaymentIntent: new Map(),
+    paymentIntents: new Table('payment_intent'),
+    charges: new Table('charge', ['paymentIntent']),
+    refunds: new Table('refund', ['charge', 'paymentIntent']),
+    disputes: new Table('dispute', ['charge', 'paymentIntent']),
     nextSeq: 1,
   };
-}
-
-export function pushIndex(index: Map<string, string[]>, key: string, id: string): void {
-  const list = index.get(key);
-  if (list) list.push(id);
-  else index.set(key, [id]);
 }
 
 export function takeSeq(store: Store): number {

@@ -1,15 +1,9 @@
 // The emulator's wire format and authentication, checked through the real SDK (and raw fetch where only the wire can say it).
 import Stripe from 'stripe';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createPayment, createStripeClient, startEmulatorWithClient, type EmulatorHarness } from '../helpers/emulator.js';
+import { describe, expect, it } from 'vitest';
+import { createPayment, createStripeClient, useEmulator } from '../helpers/emulator.js';
 
-let h: EmulatorHarness;
-beforeEach(async () => {
-  h = await startEmulatorWithClient({ maxNetworkRetries: 0 });
-});
-afterEach(async () => {
-  await h.close();
-});
+const h = useEmulator({ maxNetworkRetries: 0 });
 
 const post = (url: string, path: string, body: string, auth = 'Bearer sk_test_wire'): Promise<Response> =>
   fetch(`${url}${path}`, { method: 'POST', headers: { authorization: auth, 'content-type': 'application/x-www-form-urlencoded' }, body });

@@ -1,23 +1,8 @@
 // Disputes: pm_card_createDispute opens one, an open dispute blocks refunds with charge_disputed, closing it lifts the block.
-import type Stripe from 'stripe';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { closeDispute, createPayment, openDispute, startEmulatorWithClient, type EmulatorHarness } from '../helpers/emulator.js';
+import { describe, expect, it } from 'vitest';
+import { closeDispute, createPayment, fail, openDispute, useEmulator } from '../helpers/emulator.js';
 
-let h: EmulatorHarness;
-beforeEach(async () => {
-  h = await startEmulatorWithClient({ maxNetworkRetries: 0 });
-});
-afterEach(async () => {
-  await h.close();
-});
-
-const fail = (p: Promise<unknown>): Promise<Stripe.errors.StripeError> =>
-  p.then(
-    () => {
-      throw new Error('expected the call to fail');
-    },
-    (e: Stripe.errors.StripeError) => e,
-  );
+const h = useEmulator({ maxNetworkRetries: 0 });
 
 describe('disputes', () => {
   it('when pm_card_createDispute pays, then the charge succeeds, is disputed, and an open needs_response dispute is listed for it', async () => {

@@ -1,23 +1,9 @@
 // Fault injection and the SDK's retries: injected failures sit in front of idempotency, so retries with the same key make exactly one refund.
 import Stripe from 'stripe';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { clearFaults, createPayment, createStripeClient, injectFault, requests, resetEmulator, startEmulatorWithClient, type EmulatorHarness } from '../helpers/emulator.js';
+import { describe, expect, it } from 'vitest';
+import { clearFaults, createPayment, createStripeClient, fail, injectFault, requests, resetEmulator, useEmulator } from '../helpers/emulator.js';
 
-let h: EmulatorHarness;
-beforeEach(async () => {
-  h = await startEmulatorWithClient({ maxNetworkRetries: 0 });
-});
-afterEach(async () => {
-  await h.close();
-});
-
-const fail = (p: Promise<unknown>): Promise<Stripe.errors.StripeError> =>
-  p.then(
-    () => {
-      throw new Error('expected the call to fail');
-    },
-    (e: Stripe.errors.StripeError) => e,
-  );
+const h = useEmulator({ maxNetworkRetries: 0 });
 
 const refundAttempts = (url: string) => requests(url, { method: 'POST', path: '/v1/refunds' });
 

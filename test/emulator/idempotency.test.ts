@@ -1,23 +1,9 @@
 // Stripe's idempotency layer: replay, mismatch, another endpoint, in-flight 409, what is not stored, and 24 h expiry on the emulator clock.
 import Stripe from 'stripe';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { advanceClock, createPayment, createStripeClient, injectFault, requests, startEmulatorWithClient, type EmulatorHarness } from '../helpers/emulator.js';
+import { describe, expect, it } from 'vitest';
+import { advanceClock, createPayment, createStripeClient, fail, injectFault, requests, useEmulator } from '../helpers/emulator.js';
 
-let h: EmulatorHarness;
-beforeEach(async () => {
-  h = await startEmulatorWithClient({ maxNetworkRetries: 0 });
-});
-afterEach(async () => {
-  await h.close();
-});
-
-const fail = (p: Promise<unknown>): Promise<Stripe.errors.StripeError> =>
-  p.then(
-    () => {
-      throw new Error('expected the call to fail');
-    },
-    (e: Stripe.errors.StripeError) => e,
-  );
+const h = useEmulator({ maxNetworkRetries: 0 });
 
 const refundCount = async (chargeId: string): Promise<number> => (await h.stripe.refunds.list({ charge: chargeId, limit: 100 })).data.length;
 

@@ -1,23 +1,9 @@
 // PaymentIntents through the SDK: Stripe's test payment methods decide each outcome; capture and cancel follow Stripe's state machine.
 import Stripe from 'stripe';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createPayment, startEmulatorWithClient, type EmulatorHarness } from '../helpers/emulator.js';
+import { describe, expect, it } from 'vitest';
+import { createPayment, fail, useEmulator } from '../helpers/emulator.js';
 
-let h: EmulatorHarness;
-beforeEach(async () => {
-  h = await startEmulatorWithClient({ maxNetworkRetries: 0 });
-});
-afterEach(async () => {
-  await h.close();
-});
-
-const fail = (p: Promise<unknown>): Promise<Stripe.errors.StripeError> =>
-  p.then(
-    () => {
-      throw new Error('expected the call to fail');
-    },
-    (e: Stripe.errors.StripeError) => e,
-  );
+const h = useEmulator({ maxNetworkRetries: 0 });
 
 describe('creating and confirming', () => {
   it('when pm_card_visa is confirmed, then the PaymentIntent succeeds with a captured charge', async () => {

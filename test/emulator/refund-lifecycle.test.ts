@@ -1,14 +1,8 @@
 // Refunds that change after they are made: the pending and failing test cards, and refunds waiting for funds until a top-up.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { advanceClock, createPayment, setBankDebits, startEmulatorWithClient, type EmulatorHarness } from '../helpers/emulator.js';
+import { describe, expect, it } from 'vitest';
+import { advanceClock, createPayment, setBankDebits, useEmulator } from '../helpers/emulator.js';
 
-let h: EmulatorHarness;
-beforeEach(async () => {
-  h = await startEmulatorWithClient({ maxNetworkRetries: 0 });
-});
-afterEach(async () => {
-  await h.close();
-});
+const h = useEmulator({ maxNetworkRetries: 0 });
 
 const TEN_MINUTES = 600;
 

@@ -1,23 +1,9 @@
 // Refunds through the SDK: amounts, Stripe's refusals by code, retrieve/update/list, and the cap under concurrency.
 import type Stripe from 'stripe';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { advanceClock, createPayment, startEmulatorWithClient, type EmulatorHarness } from '../helpers/emulator.js';
+import { describe, expect, it } from 'vitest';
+import { advanceClock, createPayment, fail, useEmulator } from '../helpers/emulator.js';
 
-let h: EmulatorHarness;
-beforeEach(async () => {
-  h = await startEmulatorWithClient({ maxNetworkRetries: 0 });
-});
-afterEach(async () => {
-  await h.close();
-});
-
-const fail = (p: Promise<unknown>): Promise<Stripe.errors.StripeError> =>
-  p.then(
-    () => {
-      throw new Error('expected the call to fail');
-    },
-    (e: Stripe.errors.StripeError) => e,
-  );
+const h = useEmulator({ maxNetworkRetries: 0 });
 
 describe('creating refunds', () => {
   it('when no amount is given, then everything left is refunded and the charge is fully refunded', async () => {

@@ -1,24 +1,9 @@
 // The sandbox seed: every listed demo payment exists at its stable id and shows the case its description promises.
-import type Stripe from 'stripe';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEMO_PAYMENTS } from '../../src/emulator/seed.js';
-import { advanceClock, resetEmulator, startEmulatorWithClient, type EmulatorHarness } from '../helpers/emulator.js';
+import { advanceClock, fail, resetEmulator, useEmulator } from '../helpers/emulator.js';
 
-let h: EmulatorHarness;
-beforeEach(async () => {
-  h = await startEmulatorWithClient({ seed: true, maxNetworkRetries: 0 });
-});
-afterEach(async () => {
-  await h.close();
-});
-
-const fail = (p: Promise<unknown>): Promise<Stripe.errors.StripeError> =>
-  p.then(
-    () => {
-      throw new Error('expected the call to fail');
-    },
-    (e: Stripe.errors.StripeError) => e,
-  );
+const h = useEmulator({ seed: true, maxNetworkRetries: 0 });
 
 const STRIPE_ID = (prefix: string) => new RegExp(`^${prefix}_[A-Za-z0-9]{1,250}$`);
 

@@ -1,5 +1,6 @@
 // Test helpers for the Stripe emulator: start one with an SDK client pointed at it, and typed wrappers over its control API.
 import Stripe from 'stripe';
+import { afterEach, beforeEach } from 'vitest';
 import type { Fault, FaultSpec } from '../../src/emulator/faults.js';
 import type { LoggedRequest, RequestFilter } from '../../src/emulator/request-log.js';
 import { startEmulator, type RunningEmulator, type StartEmulatorOptions } from '../../src/emulator/server.js';
@@ -50,6 +51,46 @@ export async function startEmulatorWithClient(options: StartEmulatorOptions & Cl
   if (stripeAccount !== undefined) clientOptions.stripeAccount = stripeAccount;
   return { emulator, url: emulator.url, stripe: createStripeClient(emulator.url, clientOptions), close: () => emulator.close() };
 }
+
+/**
+ * Registers a `beforeEach` that starts a fresh emulator with an SDK client, and an `afterEach` that closes it. The
+ * object returned reads the running test's emulator through getters, so it can be kept at module level
+ * (`const h = useEmulator(…)`) and used inside tests as `h.stripe`, `h.url`, `h.emulator`.
+ */
+export function useEmulator(options: StartEmulatorOptions & ClientOptions = {}): Omit<EmulatorHarness, 'close'> {
+  let current: EmulatorHarness | undefined;
+  beforeEach(async () => {
+    current = await startEmulatorWithClient(options);
+  });
+  afterEach(async () => {
+    await current?.close();
+    current = undefined;
+  });
+  const running = (): EmulatorHarness => {
+    if (current === undefined) throw new Error('useEmulator(): the emulator exists only while a test runs');
+    return current;
+  };
+  return {
+    get emulator() {
+      return running().emulator;
+    },
+    get url() {
+      return running().url;
+    },
+    get stripe() {
+      return running().stripe;
+    },
+  };
+}
+
+/** The Stripe error a call was refused with; throws when the call succeeded instead. */
+export const fail = (p: Promise<unknown>): Promise<Stripe.errors.StripeError> =>
+  p.then(
+    () => {
+      throw new Error('expected the call to fail');
+    },
+    (e: Stripe.errors.StripeError) => e,
+  );
 
 // ---- control API over HTTP: works the same against an in-process emulator and one started with `npm run emulator` ----
 
