@@ -11,6 +11,7 @@ import {
 import type { Config } from './config.js';
 import { authHook, CallerRateLimiter } from './http/auth.js';
 import { registerContentTypes, UNPARSABLE_JSON } from './http/content-types.js';
+import { registerLoadShedding } from './http/load-shedding.js';
 import { trackRoutes } from './http/method-not-allowed.js';
 import { createMetrics } from './http/metrics.js';
 import { openApiDocument, transformWithExamples } from './http/openapi.js';
@@ -149,6 +150,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       throw new GatewayError('overloaded', 'This gateway instance is shutting down; retry, and another one will answer.', { retryAfterSeconds: 1 });
     }
   });
+  // Shedding comes before authentication: under load, refusing must cost as little as possible.
+  await registerLoadShedding(app, { maxEventLoopDelayMs: config.maxEventLoopDelayMs });
   app.addHook('onRequest', authHook(config.apiKeys, new CallerRateLimiter()));
   app.addHook('preValidation', async (request) => {
     // Only our own routes carry zod schemas; Swagger UI's static routes validate nothing, but never see a broken body.

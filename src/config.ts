@@ -84,6 +84,7 @@ const envSchema = z
     STRIPE_TIMEOUT_MS: int(100, 120_000).default(10_000),
     LOCK_WAIT_MS: int(0, 120_000).default(10_000),
     BODY_LIMIT_BYTES: int(1024, 10 * 1024 * 1024).default(65_536),
+    MAX_EVENT_LOOP_DELAY_MS: int(0, 60_000).default(1_000),
     API_KEYS: jsonApiKeys.pipe(z.array(apiKeyEntrySchema).min(1, 'API_KEYS needs at least one entry')).optional(),
     DATABASE_URL: z
       .string()
@@ -137,6 +138,8 @@ export interface Config {
   };
   lockWaitMs: number;
   bodyLimitBytes: number;
+  /** Event-loop lag above which /v1 requests get 503 overloaded; 0 turns shedding off. */
+  maxEventLoopDelayMs: number;
   apiKeys: readonly ApiKeyEntry[];
   databaseUrl: string | undefined;
   pgliteDir: string | undefined;
@@ -175,6 +178,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
     },
     lockWaitMs: e.LOCK_WAIT_MS,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    maxEventLoopDelayMs: e.MAX_EVENT_LOOP_DELAY_MS,
     apiKeys: e.API_KEYS ?? [],
     databaseUrl: e.DATABASE_URL,
     pgliteDir: e.PGLITE_DIR,
