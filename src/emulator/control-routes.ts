@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { ControlError, type EmulatorControl } from './control.js';
 import { faultSpecSchema } from './faults.js';
+import { safeDecode } from './router.js';
 
 type Handler = (input: { body: unknown; query: URLSearchParams; id: string }) => unknown;
 
@@ -44,7 +45,7 @@ export function createControlHandler(control: EmulatorControl): (req: IncomingMe
     };
     // `/_emulator/disputes/dp_1/close` → key `/_emulator/disputes/:id/close`, id `dp_1`.
     const parts = url.pathname.split('/');
-    const id = parts.length === 5 ? decodeURIComponent(parts[3] ?? '') : '';
+    const id = parts.length === 5 ? safeDecode(parts[3] ?? '') : '';
     const pattern = parts.length === 5 ? [...parts.slice(0, 3), ':id', parts[4]].join('/') : url.pathname;
     const handler = table[`${req.method ?? 'GET'} ${pattern}`];
     if (!handler) return reply(404, { error: { message: `No control endpoint ${req.method ?? ''} ${url.pathname}. See docs/emulator.md.` } });

@@ -52,10 +52,9 @@ function faultError(fault: Fault): StripeError {
 
 const isFailure = (kind: Fault['kind']): boolean => kind !== 'delay' && kind !== 'drop_after_work';
 
-export async function handleV1(rt: Runtime, req: IncomingMessage, res: ServerResponse, url: URL, rawBody: string): Promise<void> {
+export async function handleV1(rt: Runtime, req: IncomingMessage, res: ServerResponse, url: URL, rawBody: string, requestId: string): Promise<void> {
   const started = performance.now();
   const state = rt.state;
-  const requestId = state.newId('req', 14);
   const method = (req.method ?? 'GET').toUpperCase();
   const path = url.pathname;
   const query = parseSafely(url.search.slice(1));

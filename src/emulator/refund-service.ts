@@ -23,7 +23,8 @@ function unexpectedStateForRefund(state: EmulatorState, pi: PaymentIntentRecord,
   let message: string;
   if (pi.status === 'requires_capture') {
     message = viaCharge
-      ? `This uncaptured Charge was created by a PaymentIntent (${pi.id}) with a status of requires_capture. You must cancel the PaymentIntent to reverse the authorization instead of refunding the Charge directly.`
+      ? // Stripe's text, as logged in woocommerce/woocommerce-gateway-stripe#1081 (2019).
+        `This uncaptured Charge was created by a PaymentIntent (${pi.id}). You must cancel the PaymentIntent to reverse the authorization instead of refunding the Charge directly. For more information, see https://stripe.com/docs/payments/payment-intents/creating-payment-intents#separate-auth-capture`
       : `This PaymentIntent (${pi.id}) has a status of requires_capture: it is only authorized, so there is nothing captured to refund. Cancel the PaymentIntent to release the authorization instead.`;
   } else {
     message = `This PaymentIntent (${pi.id}) has a status of ${pi.status} and does not have a successful charge to refund.`;

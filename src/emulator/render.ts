@@ -133,7 +133,8 @@ export function renderCharge(state: EmulatorState, ch: ChargeRecord, tree: Expan
     metadata: { ...ch.metadata },
     on_behalf_of: null,
     outcome: outcome(ch),
-    paid: ch.status !== 'failed',
+    // Stripe: `true` if the charge succeeded, or was successfully authorized for later capture (an authorisation is `succeeded`, uncaptured).
+    paid: ch.status === 'succeeded',
     payment_intent: expandable(ch.paymentIntent, tree, 'payment_intent', piById(state)),
     payment_method: ch.paymentMethod,
     payment_method_details: cardDetails(ch),

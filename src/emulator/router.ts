@@ -44,7 +44,7 @@ export function defineRoute<I>(route: Route<I>): PreparedRoute {
 }
 
 // A malformed escape is kept as sent: the lookup then answers 404 like any unknown id.
-function safeDecode(segment: string): string {
+export function safeDecode(segment: string): string {
   try {
     return decodeURIComponent(segment);
   } catch {

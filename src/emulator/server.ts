@@ -55,26 +55,28 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   const control = createControl(rt);
   const handleControl = createControlHandler(control);
 
-  const dispatch = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+  const dispatch = async (req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://emulator');
     const raw = await readBody(req);
-    const requestId = rt.state.newId('req', 14);
     const refuse = (err: StripeError): void => {
       res.writeHead(err.status, { 'Content-Type': 'application/json', 'Request-Id': requestId });
       res.end(JSON.stringify(errorBody(err, requestId)));
     };
     if (raw === null) return refuse(new StripeError({ status: 413, type: 'invalid_request_error', message: `Request bodies are limited to ${BODY_LIMIT_BYTES} bytes.` }));
     if (url.pathname.startsWith('/_emulator/')) return handleControl(req, res, url, raw, requestId);
-    if (url.pathname.startsWith('/v1/')) return handleV1(rt, req, res, url, raw);
+    if (url.pathname.startsWith('/v1/')) return handleV1(rt, req, res, url, raw, requestId);
     refuse(unrecognizedUrl(req.method ?? 'GET', url.pathname));
   };
 
   const server = createServer((req, res) => {
-    dispatch(req, res).catch((err: unknown) => {
-      logger?.error({ err }, 'emulator request failed');
+    // Taken before anything can fail, so even the last-resort 500 carries a Request-Id, as every Stripe answer does.
+    const requestId = rt.state.newId('req', 14);
+    dispatch(req, res, requestId).catch((err: unknown) => {
+      logger?.error({ err, request_id: requestId }, 'emulator request failed');
       if (!res.headersSent) {
-        res.writeHead(500, { 'Content-Type': 'application/json' });
-        res.end(JSON.stringify({ error: { type: 'api_error', message: 'An unknown error occurred in the emulator.' } }));
+        const crash = new StripeError({ status: 500, type: 'api_error', message: 'An unknown error occurred in the emulator.', headers: { 'Stripe-Should-Retry': 'false' } });
+        res.writeHead(500, { 'Content-Type': 'application/json', 'Request-Id': requestId, ...crash.headers });
+        res.end(JSON.stringify(errorBody(crash, requestId)));
       }
     });
   });

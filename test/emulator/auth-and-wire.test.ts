@@ -57,6 +57,13 @@ describe('wire format', () => {
     expect(outside.headers.get('request-id')).toMatch(/^req_/);
   });
 
+  it('when a control API path holds a malformed escape, then the answer is a 404 with a Request-Id, not a crash', async () => {
+    const res = await fetch(`${h.url}/_emulator/disputes/dp_%E0%A4%A/close`, { method: 'POST', body: JSON.stringify({ status: 'won' }) });
+    expect(res.status).toBe(404);
+    expect(res.headers.get('request-id')).toMatch(/^req_/);
+    expect(await res.json()).toMatchObject({ error: { message: "No such dispute: 'dp_%E0%A4%A'" } });
+  });
+
   it('when a body has an unknown parameter, then the answer is 400 parameter_unknown naming it', async () => {
     const res = await post(h.url, '/v1/refunds', 'charge=ch_x&colour=blue');
     expect(res.status).toBe(400);

@@ -19,6 +19,15 @@ describe('creating and confirming', () => {
     expect(await h.stripe.charges.retrieve(chargeId)).toMatchObject({ captured: false, amount_captured: 0, balance_transaction: null });
   });
 
+  it('when a charge is authorised, captured or declined, then paid is true, true and false, as Stripe defines it', async () => {
+    const authorised = await createPayment(h.stripe, { captureMethod: 'manual' });
+    expect(await h.stripe.charges.retrieve(authorised.chargeId)).toMatchObject({ status: 'succeeded', captured: false, paid: true });
+    const captured = await createPayment(h.stripe);
+    expect(await h.stripe.charges.retrieve(captured.chargeId)).toMatchObject({ status: 'succeeded', captured: true, paid: true });
+    const declined = await fail(createPayment(h.stripe, { paymentMethod: 'pm_card_chargeDeclined' }));
+    expect(await h.stripe.charges.retrieve(declined.charge ?? '')).toMatchObject({ status: 'failed', paid: false });
+  });
+
   it('when no payment method is given, then the PaymentIntent is requires_payment_method; with one but no confirm, requires_confirmation', async () => {
     const none = await h.stripe.paymentIntents.create({ amount: 1000, currency: 'usd' });
     expect(none).toMatchObject({ status: 'requires_payment_method', latest_charge: null, automatic_payment_methods: { enabled: true } });

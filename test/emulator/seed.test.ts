@@ -42,6 +42,10 @@ describe('seeded demo payments', () => {
     expect(await h.stripe.charges.retrieve('ch_DemoCanceled')).toMatchObject({ refunded: true, captured: false });
   });
 
+  it('when the processing demo\'s charge is read, then it is pending and not paid (paid means succeeded or authorised)', async () => {
+    expect(await h.stripe.charges.retrieve('ch_DemoProcessing')).toMatchObject({ status: 'pending', captured: false, paid: false });
+  });
+
   it('when demo payments are refunded, then each answers as its case says', async () => {
     expect((await h.stripe.refunds.create({ payment_intent: 'pi_DemoSucceeded', amount: 1000 })).status).toBe('succeeded');
     expect((await h.stripe.refunds.create({ charge: 'ch_DemoPartlyRefunded' })).amount).toBe(7500);
