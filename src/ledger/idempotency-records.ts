@@ -22,8 +22,8 @@ export async function beginIdempotent(client: SqlClient, input: BeginIdempotentI
   for (let round = 0; round < 3; round += 1) {
     const inserted = await client.query(
       `INSERT INTO idempotency_records
-         (scope, fingerprint, state, request_id, lease_expires_at, created_at, updated_at)
-       VALUES ($1, $2, 'in_progress', $3, $4::timestamptz, $5::timestamptz, $5::timestamptz)
+         (scope, fingerprint, state, request_id, holder, lease_expires_at, created_at, updated_at)
+       VALUES ($1, $2, 'in_progress', $3, $3, $4::timestamptz, $5::timestamptz, $5::timestamptz)
        ON CONFLICT (scope) DO NOTHING
        RETURNING scope`,
       [input.scope, input.fingerprint, input.requestId, leaseExpiresAt, now],
@@ -43,9 +43,9 @@ export async function beginIdempotent(client: SqlClient, input: BeginIdempotentI
       if (row.state === 'in_progress' && !row.lease_expired) return { kind: 'in_progress' };
       await tx.query(
         `UPDATE idempotency_records
-            SET state = 'in_progress', lease_expires_at = $2::timestamptz, updated_at = $3::timestamptz
+            SET state = 'in_progress', holder = $4, lease_expires_at = $2::timestamptz, updated_at = $3::timestamptz
           WHERE scope = $1`,
-        [input.scope, leaseExpiresAt, now],
+        [input.scope, leaseExpiresAt, now, input.requestId],
       );
       return { kind: 'resumed', requestId: row.request_id };
     });
@@ -54,30 +54,33 @@ export async function beginIdempotent(client: SqlClient, input: BeginIdempotentI
   throw new Error(`Idempotency record ${input.scope} kept disappearing while it was being read.`);
 }
 
-export async function completeIdempotent(client: SqlClient, input: CompleteIdempotentInput): Promise<void> {
+export async function completeIdempotent(client: SqlClient, input: CompleteIdempotentInput): Promise<boolean> {
   // Passed as text and cast: both drivers then store exactly JSON.stringify's output.
-  await client.query(
+  const updated = await client.query(
     `UPDATE idempotency_records
-        SET state = 'completed', outcome = $2::json, refund_id = $3, lease_expires_at = NULL,
+        SET state = 'completed', outcome = $2::json, refund_id = $3, holder = NULL, lease_expires_at = NULL,
             updated_at = $4::timestamptz
-      WHERE scope = $1`,
-    [input.scope, JSON.stringify(input.outcome ?? null), input.refundId, isoTime(input.now)],
+      WHERE scope = $1 AND state = 'in_progress' AND holder = $5
+      RETURNING 1`,
+    [input.scope, JSON.stringify(input.outcome ?? null), input.refundId, isoTime(input.now), input.holder],
   );
+  return updated.length > 0;
 }
 
-export async function releaseIdempotent(client: SqlClient, scope: string): Promise<void> {
-  // Only an attempt in flight can be released: a completed record keeps replaying its answer.
+export async function releaseIdempotent(client: SqlClient, scope: string, holder: string): Promise<void> {
+  // Only the attempt holding the record can release it: a completed record keeps replaying its answer, and a record
+  // another attempt took over stays with that attempt.
   await client.query(
     `UPDATE idempotency_records
-        SET state = 'open', lease_expires_at = NULL, updated_at = now()
-      WHERE scope = $1 AND state = 'in_progress'`,
-    [scope],
+        SET state = 'open', holder = NULL, lease_expires_at = NULL, updated_at = now()
+      WHERE scope = $1 AND state = 'in_progress' AND holder = $2`,
+    [scope, holder],
   );
 }
 
 export async function pruneIdempotency(client: SqlClient, before: Date): Promise<number> {
   const [row] = await client.query<{ deleted: unknown }>(
-    `WITH deleted AS (DELETE FROM idempotency_records WHERE created_at < $1::timestamptz RETURNING 1)
+    `WITH deleted AS (DELETE FROM idempotency_records WHERE created_at < $1::timestamptz AND state = 'completed' RETURNING 1)
      SELECT count(*) AS deleted FROM deleted`,
     [isoTime(before)],
   );

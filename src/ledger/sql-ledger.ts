@@ -12,7 +12,7 @@ export function createSqlLedger(client: SqlClient, logger: LedgerLogger = silent
   return {
     beginIdempotent: (input) => beginIdempotent(client, input),
     completeIdempotent: (input) => completeIdempotent(client, input),
-    releaseIdempotent: (scope) => releaseIdempotent(client, scope),
+    releaseIdempotent: (scope, holder) => releaseIdempotent(client, scope, holder),
     pruneIdempotency: (before) => pruneIdempotency(client, before),
     recordRefund: (refund, now) => recordRefund(client, refund, now),
     getIndexedRefund: (id) => getIndexedRefund(client, id),

@@ -1,7 +1,7 @@
 // Durable idempotency: one record per caller+route+key, its fingerprint, and the first final answer, replayed.
 import { createHash, randomUUID } from 'node:crypto';
 import { GatewayError, type ErrorCode, type ErrorFields } from './gateway-error.js';
-import type { Ledger } from './ledger.js';
+import type { IdempotencyBegin, Ledger } from './ledger.js';
 
 /** Refusals that say something final about the request; they are stored and replayed like a success. */
 const STORED_REFUSALS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
@@ -81,14 +81,13 @@ export async function runIdempotent<T>(
   work: (attempt: Attempt) => Promise<{ value: T; refundId: string | null }>,
 ): Promise<{ replayed: boolean; value: T }> {
   const scope = scopeOf(key);
-  const begun = await deps.ledger.beginIdempotent({
-    scope,
-    fingerprint: fingerprintOf(request.body),
-    // The gateway's own id for this attempt; never the caller's x-request-id, which callers may reuse.
-    requestId: newAttemptId(),
-    leaseMs: deps.leaseMs,
-    now: deps.now(),
-  });
+  const fingerprint = fingerprintOf(request.body);
+  // Each attempt has its own id: the gateway's, never the caller's x-request-id (callers may reuse theirs). It is the
+  // record's request id when the attempt is the first, and the attempt's holder token in any case.
+  const begin = (attemptId: string) =>
+    deps.ledger.beginIdempotent({ scope, fingerprint, requestId: attemptId, leaseMs: deps.leaseMs, now: deps.now() });
+  const holder = newAttemptId();
+  const begun = await begin(holder);
   switch (begun.kind) {
     case 'replay':
       return { replayed: true, value: replayed<T>(begun.outcome as StoredOutcome<T>) };
@@ -107,22 +106,56 @@ export async function runIdempotent<T>(
   }
 
   const attempt: Attempt = { requestId: begun.requestId, resumed: begun.kind === 'resumed', stripeKey: stripeKeyOf(key) };
-  let result: { value: T; refundId: string | null };
+  let outcome: StoredOutcome<T>;
+  let refundId: string | null = null;
+  let refusal: GatewayError | undefined;
   try {
-    result = await work(attempt);
+    const result = await work(attempt);
+    outcome = { ok: true, value: result.value };
+    refundId = result.refundId;
   } catch (error) {
-    if (error instanceof GatewayError && STORED_REFUSALS.has(error.code)) {
-      const outcome: StoredOutcome<T> = { ok: false, code: error.code, detail: error.message, fields: error.fields, requestId: request.requestId };
-      await deps.ledger.completeIdempotent({ scope, outcome, refundId: null, now: deps.now() });
-    } else {
+    if (!(error instanceof GatewayError && STORED_REFUSALS.has(error.code))) {
       // If even the release fails, the lease runs out and a retry resumes then; the original error matters more.
-      await deps.ledger.releaseIdempotent(scope).catch(() => undefined);
+      await deps.ledger.releaseIdempotent(scope, holder).catch(() => undefined);
+      throw error;
     }
-    throw error;
+    refusal = error;
+    outcome = { ok: false, code: error.code, detail: error.message, fields: error.fields, requestId: request.requestId };
   }
-  const outcome: StoredOutcome<T> = { ok: true, value: result.value };
-  await deps.ledger.completeIdempotent({ scope, outcome, refundId: result.refundId, now: deps.now() });
-  return { replayed: false, value: result.value };
+
+  const holding = await store(deps, { scope, holder, outcome, refundId }, begin);
+  if (holding !== outcome) return { replayed: true, value: replayed<T>(holding as StoredOutcome<T>) };
+  if (refusal) throw refusal;
+  return { replayed: false, value: (outcome as { ok: true; value: T }).value };
+}
+
+/**
+ * Stores this attempt's final answer and returns the answer that holds: this one, or, when this attempt's lease ran
+ * out and another attempt took the record over and finished first, that one (the first final answer wins, so a late
+ * refusal can never overwrite a success a retry already stored).
+ */
+async function store(
+  deps: IdempotencyDeps,
+  answer: { scope: string; holder: string; outcome: StoredOutcome<unknown>; refundId: string | null },
+  begin: (attemptId: string) => Promise<IdempotencyBegin>,
+): Promise<StoredOutcome<unknown>> {
+  const complete = (holder: string) =>
+    deps.ledger.completeIdempotent({ scope: answer.scope, holder, outcome: answer.outcome, refundId: answer.refundId, now: deps.now() });
+  try {
+    if (await complete(answer.holder)) return answer.outcome;
+  } catch {
+    // The answer is true even if it could not be stored: give it, and free the record so that a retry resumes (and
+    // finds the same refund) instead of waiting out the lease with 409s.
+    await deps.ledger.releaseIdempotent(answer.scope, answer.holder).catch(() => undefined);
+    return answer.outcome;
+  }
+  // Lost the record: see what holds now. Free again (released or lease run out): take it and store ours.
+  const retaker = newAttemptId();
+  const found = await begin(retaker);
+  if (found.kind === 'replay') return found.outcome as StoredOutcome<unknown>;
+  if (found.kind === 'started' || found.kind === 'resumed') await complete(retaker);
+  // Still held by the attempt that took over: it stores its own answer, which Stripe's replay makes the same refund.
+  return answer.outcome;
 }
 
 function replayed<T>(outcome: StoredOutcome<T>): T {

@@ -22,7 +22,7 @@ export interface BeginIdempotentInput {
   scope: string;
   /** sha-256 of the canonical request body. */
   fingerprint: string;
-  /** This attempt's gateway request id. */
+  /** This attempt's gateway request id; also its holder token while it holds the record. */
   requestId: string;
   /** How long this attempt may hold the record before another may take it over (crash recovery). */
   leaseMs: number;
@@ -31,6 +31,8 @@ export interface BeginIdempotentInput {
 
 export interface CompleteIdempotentInput {
   scope: string;
+  /** The request id the attempt began with: only the attempt that holds the record may complete it. */
+  holder: string;
   /** Opaque JSON, replayed exactly as stored. */
   outcome: unknown;
   refundId: string | null;
@@ -47,10 +49,20 @@ export interface IndexedRefundQuery {
 
 export interface Ledger {
   beginIdempotent(input: BeginIdempotentInput): Promise<IdempotencyBegin>;
-  completeIdempotent(input: CompleteIdempotentInput): Promise<void>;
-  /** The attempt ends without a stored answer: the record stays (fingerprint, first request id) but is free to resume. */
-  releaseIdempotent(scope: string): Promise<void>;
-  /** Deletes records created before `before`; returns how many. */
+  /**
+   * Stores the answer if `holder` still holds the record; false when another attempt took it over after this one's
+   * lease ran out (the record then keeps whatever that attempt stores: the first final answer wins).
+   */
+  completeIdempotent(input: CompleteIdempotentInput): Promise<boolean>;
+  /**
+   * The attempt ends without a stored answer: the record stays (fingerprint, first request id) but is free to resume.
+   * Only the holder releases; a late attempt cannot free a record another attempt now holds.
+   */
+  releaseIdempotent(scope: string, holder: string): Promise<void>;
+  /**
+   * Deletes completed records created before `before`; returns how many. Records whose outcome is unknown (open, in
+   * progress) are kept: a late retry must still resume them and find the refund the first attempt may have made.
+   */
   pruneIdempotency(before: Date): Promise<number>;
 
   /** Upserts a refund into the index. A refund never goes back from a final status to a non-final one. */

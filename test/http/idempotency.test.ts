@@ -170,3 +170,33 @@ describe('IDEMPOTENCY_RETENTION_DAYS', () => {
     }
   });
 });
+
+describe('an attempt that outlives its lease', () => {
+  it('when a retry took over and stored a success, then the late first attempt answers that success and never overwrites it', async () => {
+    let clock = Date.now();
+    const own = await startTestGateway({ now: () => new Date(clock), env: { STRIPE_MAX_NETWORK_RETRIES: '0', STRIPE_TIMEOUT_MS: '3000' } });
+    try {
+      const p = await createPayment(own.stripe, { amount: 10_000 });
+      const send = () =>
+        own.http.post('/v1/refunds').set(auth()).set('idempotency-key', 'late-1').send({ payment_intent: p.intent, amount: 6_000 });
+      // The first attempt is slow on its first Stripe read, before it takes the payment's lock.
+      own.emulator.control.injectFault({ method: 'GET', path: `/v1/payment_intents/${p.intent}`, kind: 'delay', delay_ms: 1_000, times: 1 });
+      const first = send().then((r) => r);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      clock += 60 * 60 * 1000; // its lease runs out while it still runs
+      const second = await send();
+      expect(second.status).toBe(201);
+      // Left alone, the first attempt would now find only 4000 left and store 409 amount_exceeds_refundable.
+      const late = await first;
+      expect(late.status).toBe(201);
+      expect(late.headers['idempotent-replayed']).toBe('true');
+      expect(late.body).toEqual(second.body);
+      const replay = await send();
+      expect(replay.status).toBe(201);
+      expect(replay.body.id).toBe(second.body.id);
+      expect((await own.stripe.charges.retrieve(p.charge!)).amount_refunded).toBe(6_000);
+    } finally {
+      await own.close();
+    }
+  });
+});

@@ -50,7 +50,7 @@ for (const backend of ledgerBackends) {
     it('when an attempt is released, then the next one resumes with the first attempt’s request id', async () => {
       const { ledger } = db();
       await ledger.beginIdempotent(beginInput({ requestId: 'req_first' }));
-      await ledger.releaseIdempotent(beginInput().scope);
+      await ledger.releaseIdempotent(beginInput().scope, 'req_first');
       expect((await row())?.state).toBe('open');
 
       const resumed = await ledger.beginIdempotent(beginInput({ requestId: 'req_second', now: at(10) }));
@@ -84,7 +84,7 @@ for (const backend of ledgerBackends) {
       for (let round = 0; round < 5; round += 1) {
         const scope = `billing\nPOST /v1/refunds\nrace-${round}`;
         await ledger.beginIdempotent(beginInput({ scope, requestId: 'req_first' }));
-        await ledger.releaseIdempotent(scope);
+        await ledger.releaseIdempotent(scope, 'req_first');
 
         const results = await Promise.all(
           Array.from({ length: 10 }, (_, i) => ledger.beginIdempotent(beginInput({ scope, requestId: `req_${i}`, now: at(10) }))),
@@ -99,7 +99,7 @@ for (const backend of ledgerBackends) {
       const { ledger } = db();
       const outcome = { ok: true, value: { zeta: 'last key first', id: 're_1', amount: 2500, nested: [1, 'two', null] } };
       await ledger.beginIdempotent(beginInput());
-      await ledger.completeIdempotent({ scope: beginInput().scope, outcome, refundId: 're_1', now: at(100) });
+      await ledger.completeIdempotent({ scope: beginInput().scope, holder: 'req_first', outcome, refundId: 're_1', now: at(100) });
 
       const replay = await ledger.beginIdempotent(beginInput({ requestId: 'req_again', now: at(200) }));
 
@@ -112,20 +112,20 @@ for (const backend of ledgerBackends) {
     it('when a completed record is released, then it still replays', async () => {
       const { ledger } = db();
       await ledger.beginIdempotent(beginInput());
-      await ledger.completeIdempotent({ scope: beginInput().scope, outcome: { ok: false }, refundId: null, now: at(1) });
+      await ledger.completeIdempotent({ scope: beginInput().scope, holder: 'req_first', outcome: { ok: false }, refundId: null, now: at(1) });
 
-      await ledger.releaseIdempotent(beginInput().scope);
+      await ledger.releaseIdempotent(beginInput().scope, 'req_first');
 
       expect(await ledger.beginIdempotent(beginInput({ now: at(2) }))).toEqual({ kind: 'replay', outcome: { ok: false } });
     });
 
     it.each([
       ['in progress', async () => undefined],
-      ['released', async (scope: string, l: ReturnType<typeof db>['ledger']) => l.releaseIdempotent(scope)],
+      ['released', async (scope: string, l: ReturnType<typeof db>['ledger']) => l.releaseIdempotent(scope, 'req_first')],
       [
         'completed',
         async (scope: string, l: ReturnType<typeof db>['ledger']) =>
-          l.completeIdempotent({ scope, outcome: { ok: true }, refundId: 're_1', now: T0 }),
+          l.completeIdempotent({ scope, holder: 'req_first', outcome: { ok: true }, refundId: 're_1', now: T0 }),
       ],
     ])('when the key is %s and the request differs, then it is a mismatch', async (_state, settle) => {
       const { ledger } = db();
@@ -149,12 +149,14 @@ for (const backend of ledgerBackends) {
       expect(other).toEqual({ kind: 'started', requestId: 'req_s' });
     });
 
-    it('when pruning, then records created before the cutoff are deleted and counted, and their keys start afresh', async () => {
+    it('when pruning, then completed records created before the cutoff are deleted and counted, and their keys start afresh', async () => {
       const { ledger } = db();
       await ledger.beginIdempotent(beginInput({ scope: 'old-1', now: at(0) }));
+      await ledger.completeIdempotent({ scope: 'old-1', holder: 'req_first', outcome: {}, refundId: null, now: at(1) });
       await ledger.beginIdempotent(beginInput({ scope: 'old-2', now: at(999) }));
-      await ledger.completeIdempotent({ scope: 'old-2', outcome: {}, refundId: null, now: at(5_000) });
+      await ledger.completeIdempotent({ scope: 'old-2', holder: 'req_first', outcome: {}, refundId: null, now: at(5_000) });
       await ledger.beginIdempotent(beginInput({ scope: 'kept', now: at(1_000) }));
+      await ledger.completeIdempotent({ scope: 'kept', holder: 'req_first', outcome: {}, refundId: null, now: at(1_001) });
 
       expect(await ledger.pruneIdempotency(at(1_000))).toBe(2);
 
@@ -164,6 +166,33 @@ for (const backend of ledgerBackends) {
         kind: 'started',
         requestId: 'req_new',
       });
+    });
+
+    it('when pruning, then records whose outcome is unknown (open, in progress) are kept, however old', async () => {
+      const { ledger } = db();
+      await ledger.beginIdempotent(beginInput({ scope: 'open', now: at(0) }));
+      await ledger.releaseIdempotent('open', 'req_first');
+      await ledger.beginIdempotent(beginInput({ scope: 'running', now: at(0) }));
+
+      expect(await ledger.pruneIdempotency(at(10_000_000))).toBe(0);
+      expect(await ledger.beginIdempotent(beginInput({ scope: 'open', requestId: 'req_late', now: at(10_000_000) }))).toEqual({
+        kind: 'resumed',
+        requestId: 'req_first',
+      });
+    });
+
+    it('when an attempt whose lease ran out comes back late, then it can neither complete nor release the record the next attempt holds', async () => {
+      const { ledger } = db();
+      await ledger.beginIdempotent(beginInput({ requestId: 'req_first', leaseMs: 1_000 }));
+      expect(await ledger.beginIdempotent(beginInput({ requestId: 'req_second', now: at(1_000) }))).toEqual({ kind: 'resumed', requestId: 'req_first' });
+
+      await ledger.releaseIdempotent(beginInput().scope, 'req_first');
+      expect(await ledger.beginIdempotent(beginInput({ requestId: 'req_third', now: at(1_001) }))).toEqual({ kind: 'in_progress' });
+      expect(await ledger.completeIdempotent({ scope: beginInput().scope, holder: 'req_first', outcome: { late: true }, refundId: null, now: at(1_002) })).toBe(false);
+
+      expect(await ledger.completeIdempotent({ scope: beginInput().scope, holder: 'req_second', outcome: { first: true }, refundId: 're_1', now: at(1_003) })).toBe(true);
+      expect(await ledger.completeIdempotent({ scope: beginInput().scope, holder: 'req_second', outcome: { again: true }, refundId: null, now: at(1_004) })).toBe(false);
+      expect(await ledger.beginIdempotent(beginInput({ requestId: 'req_fourth', now: at(1_005) }))).toEqual({ kind: 'replay', outcome: { first: true } });
     });
   });
 }
