@@ -132,6 +132,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     now,
     lockWaitMs: config.lockWaitMs,
     idempotencyLeaseMs: config.lockWaitMs + attemptBudgetMs + 30_000,
+    onIndexError: (err, refundId) => requestLog().warn({ err, refund_id: refundId }, 'refund index write failed'),
   });
 
   app.setValidatorCompiler(passThroughValidator);
@@ -179,7 +180,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   });
   await app.register(fastifySwaggerUi, {
     routePrefix: '/docs',
-    uiConfig: { persistAuthorization: true, tryItOutEnabled: true, displayRequestDuration: true },
+    // The key stays in the page, not in the browser's storage: /docs may be opened on shared machines.
+    uiConfig: { persistAuthorization: false, tryItOutEnabled: true, displayRequestDuration: true },
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 

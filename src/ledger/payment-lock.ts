@@ -48,7 +48,14 @@ export async function withPaymentLock<T>(
       ran = true;
     });
   } catch (error) {
-    if (error instanceof ConnectionWaitTimeout) throw busy(paymentKey, waitMs, error);
+    // Every lock connection is taken by refunds of OTHER payments: this process is at capacity, which is not what
+    // payment_busy means ("this payment is busy"), so callers are told to back off (or try another replica).
+    if (error instanceof ConnectionWaitTimeout) {
+      throw new GatewayError('overloaded', `The gateway has too many refunds in flight to take payment ${paymentKey}'s turn; retry shortly.`, {
+        retryAfterSeconds: 1,
+        cause: error,
+      });
+    }
     // fn finished and only the COMMIT failed: the transaction wrote nothing and the lock went with the connection,
     // so fn's result stands; reporting a failure here would make the caller believe a refund that was made was not.
     if (ran) {

@@ -41,6 +41,8 @@ async function inTransaction<T>(client: PoolClient, fn: (tx: SqlExecutor) => Pro
   }
 }
 
+const LOCK_CONNECT_FLOOR_MS = 1_000;
+
 /** pg's pool has no per-call connect timeout; a connection that arrives after we gave up goes straight back. */
 async function connectWithin(pool: Pool, waitMs: number): Promise<PoolClient> {
   const pending = pool.connect();
@@ -81,7 +83,9 @@ export function createPostgresClient(options: PostgresClientOptions): SqlClient 
       await pool.query(sql);
     },
     transaction: async (fn) => inTransaction(await pool.connect(), fn),
-    lockingTransaction: async (waitMs, fn) => inTransaction(await connectWithin(lockPool, waitMs), fn),
+    // Opening a connection takes a few ms even when the pool has room: a wait used up on the payment's own turn must
+    // not make a free pool look exhausted (that answers `overloaded`), so connecting always gets a short floor.
+    lockingTransaction: async (waitMs, fn) => inTransaction(await connectWithin(lockPool, Math.max(waitMs, LOCK_CONNECT_FLOOR_MS)), fn),
     close: async () => {
       await Promise.all([pool.end(), lockPool.end()]);
     },

@@ -6,8 +6,10 @@ import type { Ledger } from './ledger.js';
 import type { PaymentGateway } from './payment-gateway.js';
 import { buildPaymentPicture, type PaymentPicture } from './payment-picture.js';
 import { assertCancelable, assertPaymentIntentRefundable, chargeNeedsIntentCheck, decideRefund } from './rules.js';
+import { mapWithConcurrency } from './concurrency.js';
 import {
   FINAL_REFUND_STATUSES,
+  GATEWAY_METADATA,
   type CancellationReason,
   type Charge,
   type Page,
@@ -16,9 +18,6 @@ import {
   type RefundStatus,
   type RequestableRefundReason,
 } from './types.js';
-
-/** Metadata keys the gateway keeps for itself on every refund it makes. */
-export const GATEWAY_METADATA = { caller: 'gateway_caller', requestId: 'gateway_request_id' } as const;
 
 export const REFUNDS_ROUTE = 'POST /v1/refunds';
 export const CANCEL_ROUTE = 'POST /v1/payment-intents/{id}/cancel';
@@ -54,10 +53,14 @@ export interface RefundServiceDeps {
   lockWaitMs: number;
   /** See IdempotencyDeps.leaseMs. */
   idempotencyLeaseMs: number;
+  /** Told when the refund index could not be written (the answer to the caller does not change). */
+  onIndexError?: (error: unknown, refundId: string) => void;
 }
 
 /** Stripe pages hold at most 100; a filtered list reads at most this many pages before it answers. */
 const MAX_FILTER_PAGES = 10;
+/** How many non-final refunds of an index page are re-read from Stripe at once. */
+const REFRESH_CONCURRENCY = 5;
 
 export class RefundService {
   readonly #deps: RefundServiceDeps;
@@ -114,16 +117,26 @@ export class RefundService {
         const charge = await gateway.getCharge(chargeId);
         if (!intent && chargeNeedsIntentCheck(charge)) intent = await gateway.getPaymentIntent(charge.paymentIntent ?? '');
         const blockingDispute = charge.disputed ? await gateway.hasBlockingDispute(charge.id) : false;
-        const amount = decideRefund({ charge, intent, blockingDispute, amount: request.amount, currency: request.currency });
-        const refund = await gateway.createRefund({
-          ...(request.payment_intent !== undefined ? { paymentIntent: request.payment_intent } : { charge: chargeId }),
-          // An omitted amount stays omitted at Stripe too: Stripe then refunds exactly what it still holds.
-          ...(request.amount !== undefined ? { amount } : {}),
-          ...(request.reason !== undefined ? { reason: request.reason } : {}),
-          metadata: { ...request.metadata, [GATEWAY_METADATA.caller]: callerId, [GATEWAY_METADATA.requestId]: attempt.requestId },
-          idempotencyKey: attempt.stripeKey,
-        });
-        return this.#remember(refund);
+        const check = { intent, blockingDispute, amount: request.amount, currency: request.currency };
+        const amount = decideRefund({ charge, ...check });
+        try {
+          const refund = await gateway.createRefund({
+            ...(request.payment_intent !== undefined ? { paymentIntent: request.payment_intent } : { charge: chargeId }),
+            // An omitted amount stays omitted at Stripe too: Stripe then refunds exactly what it still holds.
+            ...(request.amount !== undefined ? { amount } : {}),
+            ...(request.reason !== undefined ? { reason: request.reason } : {}),
+            metadata: { ...request.metadata, [GATEWAY_METADATA.caller]: callerId, [GATEWAY_METADATA.requestId]: attempt.requestId },
+            idempotencyKey: attempt.stripeKey,
+          });
+          return this.#remember(refund);
+        } catch (error) {
+          // Stripe stays the authority: when it refuses more than is left (someone refunded outside the gateway in the
+          // meantime), the rules on a fresh read say why, with what is left, in the gateway's own codes.
+          if (error instanceof GatewayError && error.code === 'amount_exceeds_refundable') {
+            decideRefund({ charge: await gateway.getCharge(chargeId), ...check });
+          }
+          throw error;
+        }
       }),
     );
   }
@@ -142,8 +155,13 @@ export class RefundService {
     return null;
   }
 
+  /**
+   * Keeps the refund index current. Best effort: the refund exists at Stripe whatever the index says, and a failed
+   * write must not turn a made refund into an error (the next read or list of it writes it again).
+   */
   async #remember(refund: Refund): Promise<Refund> {
-    if (refund.requestedBy !== null) await this.#deps.ledger.recordRefund(refund, this.#deps.now());
+    if (refund.requestedBy === null) return refund;
+    await this.#deps.ledger.recordRefund(refund, this.#deps.now()).catch((error: unknown) => this.#deps.onIndexError?.(error, refund.id));
     return refund;
   }
 
@@ -175,10 +193,11 @@ export class RefundService {
         out.push(refund);
       }
       const last = found.data.at(-1);
-      if (!found.hasMore || !last) break;
+      if (!found.hasMore || !last) return { data: out, hasMore: false };
       startingAfter = last.id;
     }
-    return { data: out, hasMore: false };
+    // The scan stopped before Stripe's list ended: more may match, so say so (the caller pages on from the last one).
+    return { data: out, hasMore: true };
   }
 
   /** The index knows every refund made through the gateway; non-final ones are re-read so no status is stale. */
@@ -192,7 +211,10 @@ export class RefundService {
         limit: query.limit - out.length,
         startingAfter,
       });
-      const fresh = await Promise.all(page.data.map((r) => (FINAL_REFUND_STATUSES.includes(r.status) ? r : this.getRefund(r.id))));
+      // A few at a time: a page of 100 pending refunds must not spend Stripe's rate limit in one burst.
+      const fresh = await mapWithConcurrency(page.data, REFRESH_CONCURRENCY, (r) =>
+        FINAL_REFUND_STATUSES.includes(r.status) ? Promise.resolve(r) : this.getRefund(r.id),
+      );
       // A refund that moved on (pending → succeeded) while we looked no longer matches its status filter.
       out.push(...fresh.filter((r) => query.status === undefined || r.status === query.status));
       const last = page.data.at(-1);
@@ -205,21 +227,24 @@ export class RefundService {
 
   async getPayment(id: string): Promise<PaymentPicture> {
     const { gateway } = this.#deps;
-    const isIntent = id.startsWith('pi_');
-    let intent: PaymentIntent | null = null;
-    let charge: Charge | null = null;
-    if (isIntent) {
-      intent = await gateway.getPaymentIntent(id);
-      if (intent.latestCharge) charge = await gateway.getCharge(intent.latestCharge);
-    } else {
-      charge = await gateway.getCharge(id);
-      if (charge.paymentIntent) intent = await gateway.getPaymentIntent(charge.paymentIntent);
-    }
+    if (id.startsWith('pi_')) return this.#pictureOfIntent(await gateway.getPaymentIntent(id));
+    const charge = await gateway.getCharge(id);
+    const intent = charge.paymentIntent ? await gateway.getPaymentIntent(charge.paymentIntent) : null;
+    return this.#picture('charge', intent, charge);
+  }
+
+  async #pictureOfIntent(intent: PaymentIntent): Promise<PaymentPicture> {
+    const charge = intent.latestCharge ? await this.#deps.gateway.getCharge(intent.latestCharge) : null;
+    return this.#picture('payment_intent', intent, charge);
+  }
+
+  async #picture(asked: 'payment_intent' | 'charge', intent: PaymentIntent | null, charge: Charge | null): Promise<PaymentPicture> {
+    const { gateway } = this.#deps;
     const [blockingDispute, refunds] = await Promise.all([
       charge?.disputed ? gateway.hasBlockingDispute(charge.id) : Promise.resolve(false),
       charge ? gateway.listRefunds({ charge: charge.id, limit: 100 }) : Promise.resolve<Page<Refund>>({ data: [], hasMore: false }),
     ]);
-    return buildPaymentPicture({ asked: isIntent ? 'payment_intent' : 'charge', intent, charge, blockingDispute, refunds });
+    return buildPaymentPicture({ asked, intent, charge, blockingDispute, refunds });
   }
 
   async cancelPaymentIntent(
@@ -228,21 +253,32 @@ export class RefundService {
     body: { cancellation_reason?: CancellationReason },
     idempotencyKey: string | undefined,
   ): Promise<{ replayed: boolean; value: PaymentPicture }> {
-    const cancel = async (stripeKey: string | undefined) => {
-      const intent = await this.#deps.gateway.getPaymentIntent(id);
-      assertCancelable(intent);
-      await this.#deps.gateway.cancelPaymentIntent(id, {
-        ...(body.cancellation_reason !== undefined ? { reason: body.cancellation_reason } : {}),
-        ...(stripeKey !== undefined ? { idempotencyKey: stripeKey } : {}),
-      });
-      return { value: await this.getPayment(id), refundId: null };
+    const { gateway } = this.#deps;
+    const cancel = async (attempt: { stripeKey?: string; resumed: boolean }) => {
+      // A resumed attempt may have cancelled already (504, crash): it skips the status check and asks Stripe again
+      // with the same key, so Stripe replays what it did instead of the gateway refusing its own cancellation.
+      if (!attempt.resumed) assertCancelable(await gateway.getPaymentIntent(id));
+      let intent: PaymentIntent;
+      try {
+        intent = await gateway.cancelPaymentIntent(id, {
+          ...(body.cancellation_reason !== undefined ? { reason: body.cancellation_reason } : {}),
+          ...(attempt.stripeKey !== undefined ? { idempotencyKey: attempt.stripeKey } : {}),
+        });
+      } catch (error) {
+        // Past Stripe's 24 h memory of the key, the earlier cancellation shows as a PaymentIntent already canceled.
+        const alreadyDone = error instanceof GatewayError && error.fields.payment_intent_status === 'canceled';
+        if (!(attempt.resumed && alreadyDone)) throw error;
+        intent = await gateway.getPaymentIntent(id);
+      }
+      // The picture starts from the PaymentIntent the cancel returned: one read fewer, one failure fewer after the fact.
+      return { value: await this.#pictureOfIntent(intent), refundId: null };
     };
-    if (idempotencyKey === undefined) return { replayed: false, value: (await cancel(undefined)).value };
+    if (idempotencyKey === undefined) return { replayed: false, value: (await cancel({ resumed: false })).value };
     return runIdempotent(
       this.#idempotency,
       { callerId: caller.callerId, route: CANCEL_ROUTE, key: idempotencyKey },
       { requestId: caller.requestId, body: { payment_intent: id, ...body } },
-      (attempt) => cancel(attempt.stripeKey),
+      (attempt) => cancel(attempt),
     );
   }
 }

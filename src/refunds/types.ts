@@ -1,5 +1,8 @@
 // Domain types of the refund gateway: what the rules reason about, free of Stripe's wire vocabulary.
 
+/** Metadata keys the gateway keeps for itself on every refund it makes (callers may not use `gateway_` keys). */
+export const GATEWAY_METADATA = { caller: 'gateway_caller', requestId: 'gateway_request_id' } as const;
+
 export const REFUND_STATUSES = ['pending', 'requires_action', 'succeeded', 'failed', 'canceled'] as const;
 export type RefundStatus = (typeof REFUND_STATUSES)[number];
 export const FINAL_REFUND_STATUSES: readonly RefundStatus[] = ['succeeded', 'failed', 'canceled'];

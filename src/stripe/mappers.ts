@@ -1,10 +1,6 @@
 // Pure mappers from Stripe's wire objects to the gateway's domain types.
 import type Stripe from 'stripe';
-import type { Charge, PaymentIntent, PaymentIntentStatus, Refund, RefundReason, RefundStatus } from '../refunds/types.js';
-
-/** The metadata keys the gateway writes on every refund it makes (kept in sync with refunds/refund-service.ts). */
-const CALLER_KEY = 'gateway_caller';
-const REQUEST_ID_KEY = 'gateway_request_id';
+import { GATEWAY_METADATA, type Charge, type PaymentIntent, type PaymentIntentStatus, type Refund, type RefundReason, type RefundStatus } from '../refunds/types.js';
 
 const idOf = (value: string | { id: string } | null | undefined): string | null =>
   value == null ? null : typeof value === 'string' ? value : value.id;
@@ -25,8 +21,8 @@ export function toRefund(refund: Stripe.Refund): Refund {
     reason: (refund.reason ?? null) as RefundReason | null,
     failureReason: refund.failure_reason ?? null,
     metadata,
-    requestedBy: refund.metadata?.[CALLER_KEY] ?? null,
-    gatewayRequestId: refund.metadata?.[REQUEST_ID_KEY] ?? null,
+    requestedBy: refund.metadata?.[GATEWAY_METADATA.caller] ?? null,
+    gatewayRequestId: refund.metadata?.[GATEWAY_METADATA.requestId] ?? null,
     created: refund.created,
   };
 }

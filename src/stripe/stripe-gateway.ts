@@ -1,9 +1,7 @@
 // The PaymentGateway on Stripe: the only place that calls the SDK, retries rate limits, logs and times each call.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type Stripe from 'stripe';
-import { GatewayError } from '../refunds/gateway-error.js';
 import type { CreateRefundInput, ListRefundsInput, PaymentGateway } from '../refunds/payment-gateway.js';
-import { refundableAmount } from '../refunds/rules.js';
 import type { CancellationReason, Charge, Page, PaymentIntent, Refund } from '../refunds/types.js';
 import { isRateLimited, mapStripeError, retryAfterSeconds, type StripeOperation } from './error-mapper.js';
 import { toCharge, toPaymentIntent, toRefund } from './mappers.js';
@@ -65,28 +63,8 @@ export class StripeGateway implements PaymentGateway {
       ...(input.reason !== undefined ? { reason: input.reason } : {}),
       metadata: input.metadata,
     };
-    try {
-      return toRefund(
-        await this.#call('refunds.create', 'refund', subject, () =>
-          this.#stripe.refunds.create(params, { idempotencyKey: input.idempotencyKey }),
-        ),
-      );
-    } catch (error) {
-      if (error instanceof GatewayError && error.code === 'amount_exceeds_refundable') throw await this.#withRefundable(error, input);
-      throw error;
-    }
-  }
-
-  /** Stripe's over-refund answer does not say what is left; callers need it, so read the charge once more. */
-  async #withRefundable(error: GatewayError, input: CreateRefundInput): Promise<GatewayError> {
-    const chargeId = input.charge ?? (await this.getPaymentIntent(input.paymentIntent ?? '')).latestCharge;
-    if (!chargeId) return error;
-    const charge = await this.getCharge(chargeId);
-    const left = refundableAmount(charge);
-    return new GatewayError(
-      'amount_exceeds_refundable',
-      `Refund of ${input.amount ?? left} exceeds the ${left} ${charge.currency} still refundable on ${charge.id}.`,
-      { fields: { refundable_amount: left, currency: charge.currency }, cause: error },
+    return toRefund(
+      await this.#call('refunds.create', 'refund', subject, () => this.#stripe.refunds.create(params, { idempotencyKey: input.idempotencyKey })),
     );
   }
 

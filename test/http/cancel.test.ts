@@ -110,3 +110,28 @@ describe('POST /v1/payment-intents/{id}/cancel', () => {
     expect(cancelPosts(gw.emulator, p.intent)[0]?.idempotency_key).toMatch(/^gw_[0-9a-f]{64}$/);
   });
 });
+
+describe('a cancel whose answer was lost', () => {
+  it('when Stripe cancelled but the gateway timed out (504), then a retry with the same key answers the cancellation, not a refusal', async () => {
+    const slow = await startTestGateway({ env: { STRIPE_MAX_NETWORK_RETRIES: '0', STRIPE_TIMEOUT_MS: '400' } });
+    try {
+      const p = await createPayment(slow.stripe, { captureMethod: 'manual' });
+      slow.emulator.control.injectFault({ method: 'POST', path: `/v1/payment_intents/${p.intent}/cancel`, kind: 'delay', delay_ms: 700, times: 1 });
+      const send = () => slow.http.post(`/v1/payment-intents/${p.intent}/cancel`).set(auth(KEYS.ops)).set('idempotency-key', 'lost-1').send({});
+      const timedOut = await send();
+      expect(timedOut.status).toBe(504);
+      await new Promise((resolve) => setTimeout(resolve, 500)); // Stripe finishes the cancellation meanwhile
+      const retried = await send();
+      expect(retried.status).toBe(200);
+      expect(retried.body).toMatchObject({ status: 'canceled', next_step: 'none' });
+      // Stripe saw the same key twice and replayed its cancellation.
+      const posts = cancelPosts(slow.emulator, p.intent);
+      expect(posts.map((r) => [r.idempotency_key === posts[0]?.idempotency_key, r.replayed])).toEqual([
+        [true, false],
+        [true, true],
+      ]);
+    } finally {
+      await slow.close();
+    }
+  });
+});
