@@ -25,7 +25,7 @@ import { createLedger } from './ledger/create-ledger.js';
 import { GatewayError } from './refunds/gateway-error.js';
 import type { Ledger } from './refunds/ledger.js';
 import type { PaymentGateway } from './refunds/payment-gateway.js';
-import { RefundService } from './refunds/refund-service.js';
+import { createRefundServices } from './refunds/services.js';
 import { createStripeClient } from './stripe/stripe-client.js';
 import { StripeGateway } from './stripe/stripe-gateway.js';
 
@@ -126,7 +126,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     });
   // A crashed attempt never releases its idempotency record; after this long another attempt may take it over.
   const attemptBudgetMs = config.stripe.timeoutMs * (config.stripe.maxNetworkRetries + 1) * 4;
-  const service = new RefundService({
+  const services = createRefundServices({
     gateway,
     ledger,
     now,
@@ -185,8 +185,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  await app.register(refundRoutes, { service });
-  await app.register(paymentRoutes, { service });
+  await app.register(refundRoutes, services);
+  await app.register(paymentRoutes, services);
   await app.register(operationRoutes, { ledger, gateway, metrics, stripeCheckTtlMs: 5_000 });
 
   const prune = () =>

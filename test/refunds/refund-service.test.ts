@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../src/refunds/gateway-error.js';
 import type { Ledger } from '../../src/refunds/ledger.js';
 import type { CreateRefundInput, PaymentGateway } from '../../src/refunds/payment-gateway.js';
-import { RefundService } from '../../src/refunds/refund-service.js';
+import { createRefundServices } from '../../src/refunds/services.js';
 import type { Charge, PaymentIntent, Refund } from '../../src/refunds/types.js';
 import { newTestLedger } from '../helpers/ledger.js';
 
@@ -50,8 +50,8 @@ class StandInGateway implements PaymentGateway {
   async ping(): Promise<void> {}
 }
 
-const serviceOn = (gateway: PaymentGateway, ledger: Ledger) =>
-  new RefundService({ gateway, ledger, now: () => new Date(), lockWaitMs: 1_000, idempotencyLeaseMs: 60_000 });
+const servicesOn = (gateway: PaymentGateway, ledger: Ledger) =>
+  createRefundServices({ gateway, ledger, now: () => new Date(), lockWaitMs: 1_000, idempotencyLeaseMs: 60_000 });
 const caller = { callerId: 'billing', requestId: 'req_1' };
 const refusalOf = async (promise: Promise<unknown>): Promise<GatewayError> => {
   const error = await promise.then(() => undefined, (e: unknown) => e);
@@ -68,7 +68,7 @@ describe('RefundService with a stand-in gateway', () => {
     try {
       const gateway = new StandInGateway();
       gateway.charges = [charge(), fresh];
-      const error = await refusalOf(serviceOn(gateway, ledger).createRefund(caller, 'k1', { charge: 'ch_1', amount: 5_000 }));
+      const error = await refusalOf(servicesOn(gateway, ledger).refunds.createRefund(caller, 'k1', { charge: 'ch_1', amount: 5_000 }));
       expect({ code: error.code, fields: error.fields }).toEqual(expected);
       expect(gateway.created).toHaveLength(1);
     } finally {
@@ -81,7 +81,7 @@ describe('RefundService with a stand-in gateway', () => {
     try {
       const gateway = new StandInGateway();
       gateway.intentState = intent({ status: 'requires_capture' });
-      const service = serviceOn(gateway, ledger);
+      const service = servicesOn(gateway, ledger).payments;
       // First attempt: Stripe cancels, but the answer never arrives (the stand-in says so with a timeout).
       gateway.cancelPaymentIntent = async () => {
         gateway.intentState = intent({ status: 'canceled' });
@@ -103,7 +103,7 @@ describe('RefundService with a stand-in gateway', () => {
     try {
       const gateway = new StandInGateway();
       gateway.intentState = intent({ status: 'canceled' });
-      const error = await refusalOf(serviceOn(gateway, ledger).cancelPaymentIntent(caller, 'pi_1', {}, undefined));
+      const error = await refusalOf(servicesOn(gateway, ledger).payments.cancelPaymentIntent(caller, 'pi_1', {}, undefined));
       expect(error.code).toBe('payment_intent_not_cancelable');
     } finally {
       await ledger.close();

@@ -1,13 +1,13 @@
 // Routes of payments: the refund picture of a charge or PaymentIntent, and cancelling a PaymentIntent.
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { RefundService } from '../../refunds/refund-service.js';
+import type { RefundServices } from '../../refunds/services.js';
 import { paymentDto } from '../dto.js';
 import { AUTHENTICATED, problemResponses, UPSTREAM } from '../responses.js';
 import { cancelBody, idempotencyKeyHeader, paymentId, paymentIntentId, paymentSchema } from '../schemas.js';
 import { callerOf } from './caller.js';
 
-export const paymentRoutes: FastifyPluginAsyncZod<{ service: RefundService }> = async (app, { service }) => {
+export const paymentRoutes: FastifyPluginAsyncZod<Pick<RefundServices, 'payments'>> = async (app, { payments }) => {
   app.get(
     '/v1/payments/:id',
     {
@@ -22,7 +22,7 @@ export const paymentRoutes: FastifyPluginAsyncZod<{ service: RefundService }> = 
         response: { 200: paymentSchema, ...problemResponses([...AUTHENTICATED, 'not_found', ...UPSTREAM]) },
       },
     },
-    async (request) => paymentDto(await service.getPayment(request.params.id)),
+    async (request) => paymentDto(await payments.getPayment(request.params.id)),
   );
 
   app.post(
@@ -57,7 +57,7 @@ export const paymentRoutes: FastifyPluginAsyncZod<{ service: RefundService }> = 
       },
     },
     async (request, reply) => {
-      const { replayed, value } = await service.cancelPaymentIntent(
+      const { replayed, value } = await payments.cancelPaymentIntent(
         callerOf(request),
         request.params.id,
         request.body,

@@ -1,13 +1,13 @@
 // Routes of /v1/refunds: create (idempotent), read one, list.
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { RefundService } from '../../refunds/refund-service.js';
+import type { RefundServices } from '../../refunds/services.js';
 import { refundDto } from '../dto.js';
 import { AUTHENTICATED, problemResponses, UPSTREAM } from '../responses.js';
 import { createRefundBody, idempotencyKeyHeader, refundId, refundListQuery, refundListSchema, refundSchema } from '../schemas.js';
 import { callerOf } from './caller.js';
 
-export const refundRoutes: FastifyPluginAsyncZod<{ service: RefundService }> = async (app, { service }) => {
+export const refundRoutes: FastifyPluginAsyncZod<Pick<RefundServices, 'refunds' | 'reads'>> = async (app, { refunds, reads }) => {
   app.post(
     '/v1/refunds',
     {
@@ -45,7 +45,7 @@ export const refundRoutes: FastifyPluginAsyncZod<{ service: RefundService }> = a
       },
     },
     async (request, reply) => {
-      const { replayed, value } = await service.createRefund(callerOf(request), request.headers['idempotency-key'], request.body);
+      const { replayed, value } = await refunds.createRefund(callerOf(request), request.headers['idempotency-key'], request.body);
       if (replayed) reply.header('idempotent-replayed', 'true');
       return reply.code(201).send(refundDto(value));
     },
@@ -64,7 +64,7 @@ export const refundRoutes: FastifyPluginAsyncZod<{ service: RefundService }> = a
         response: { 200: refundSchema, ...problemResponses([...AUTHENTICATED, 'not_found', ...UPSTREAM]) },
       },
     },
-    async (request) => refundDto(await service.getRefund(request.params.id)),
+    async (request) => refundDto(await reads.getRefund(request.params.id)),
   );
 
   app.get(
@@ -85,7 +85,7 @@ export const refundRoutes: FastifyPluginAsyncZod<{ service: RefundService }> = a
     },
     async (request) => {
       const q = request.query;
-      const page = await service.listRefunds({
+      const page = await reads.listRefunds({
         charge: q.charge,
         paymentIntent: q.payment_intent,
         status: q.status,

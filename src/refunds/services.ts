@@ -1,0 +1,35 @@
+// Builds the three services of the refunds room from the two ports and the settings they share.
+import type { Ledger } from './ledger.js';
+import type { PaymentGateway } from './payment-gateway.js';
+import { PaymentService } from './payment-service.js';
+import { RefundReads } from './refund-reads.js';
+import { RefundService } from './refund-service.js';
+
+export interface RefundServicesDeps {
+  gateway: PaymentGateway;
+  ledger: Ledger;
+  now: () => Date;
+  /** How long a refund waits for its charge's turn before payment_busy. */
+  lockWaitMs: number;
+  /** How long one attempt may hold its idempotency record before a retry may take it over. */
+  idempotencyLeaseMs: number;
+  /** Told when the refund index could not be written (the answer to the caller does not change). */
+  onIndexError?: (error: unknown, refundId: string) => void;
+}
+
+export interface RefundServices {
+  refunds: RefundService;
+  reads: RefundReads;
+  payments: PaymentService;
+}
+
+export function createRefundServices(deps: RefundServicesDeps): RefundServices {
+  const { gateway, ledger, now } = deps;
+  const idempotency = { ledger, now, leaseMs: deps.idempotencyLeaseMs };
+  const reads = new RefundReads({ gateway, ledger, now, ...(deps.onIndexError ? { onIndexError: deps.onIndexError } : {}) });
+  return {
+    reads,
+    refunds: new RefundService({ gateway, ledger, reads, idempotency, lockWaitMs: deps.lockWaitMs }),
+    payments: new PaymentService({ gateway, idempotency }),
+  };
+}
