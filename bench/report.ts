@@ -138,7 +138,8 @@ export function renderReport(result: BenchResult): string {
         }`,
     ),
     '',
-    'CPU % is of one core (the machine has ' + m.cpus + '); "other" is what the rest of the machine used meanwhile.',
+    `CPU % is of one core (the machine has ${m.cpus}); "other" is what the rest of the machine used meanwhile` +
+      (s.ledger === 'postgresql' ? ' (PostgreSQL included, when it runs on this machine).' : '.'),
     ...(result.scenarios.some((r) => r.otherCpuPercent > 20) ? ['WARNING: other processes used more than 20 % CPU during some scenarios; compare with care.'] : []),
     result.ok ? 'All checks passed.' : 'SOME CHECKS FAILED (see the check column).',
   ];

@@ -71,7 +71,7 @@ async function main(): Promise<number> {
 
   const startedAt = new Date().toISOString();
   const [load1] = loadavg();
-  if ((load1 ?? 0) > 0.5) log(`bench: the machine is already busy (load average ${load1?.toFixed(2)}); numbers will be noisy`);
+  if ((load1 ?? 0) > 1) log(`bench: the machine is already busy (load average ${load1?.toFixed(2)}); numbers will be noisy`);
   const logDir = await mkdtemp(join(tmpdir(), 'refund-bench-'));
   log(`bench: child logs in ${logDir}`);
   const [emulatorPort, gatewayPort] = [await freePort(), await freePort()];
