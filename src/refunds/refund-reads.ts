@@ -1,5 +1,6 @@
 // Reading refunds: one from Stripe, lists from Stripe (one payment) or from the gateway's index, kept current.
 import { mapWithConcurrency } from './concurrency.js';
+import { canonicalJson } from './idempotency.js';
 import type { Ledger } from './ledger.js';
 import type { PaymentGateway } from './payment-gateway.js';
 import { FINAL_REFUND_STATUSES, type Page, type Refund, type RefundStatus } from './types.js';
@@ -45,6 +46,12 @@ export class RefundReads {
 
   async getRefund(id: string): Promise<Refund> {
     return this.remember(await this.#deps.gateway.getRefund(id));
+  }
+
+  /** Re-reads a non-final indexed refund; the index is written only when Stripe says something new (reads stay reads). */
+  async #refresh(indexed: Refund): Promise<Refund> {
+    const fresh = await this.#deps.gateway.getRefund(indexed.id);
+    return canonicalJson(fresh) === canonicalJson(indexed) ? fresh : this.remember(fresh);
   }
 
   async listRefunds(query: ListRefundsQuery): Promise<Page<Refund>> {
@@ -106,7 +113,7 @@ export class RefundReads {
       });
       // A few at a time: a page of 100 pending refunds must not spend Stripe's rate limit in one burst.
       const fresh = await mapWithConcurrency(page.data, REFRESH_CONCURRENCY, (r) =>
-        FINAL_REFUND_STATUSES.includes(r.status) ? Promise.resolve(r) : this.getRefund(r.id),
+        FINAL_REFUND_STATUSES.includes(r.status) ? Promise.resolve(r) : this.#refresh(r),
       );
       // A refund that moved on (pending → succeeded) while we looked no longer matches its status filter.
       out.push(...fresh.filter((r) => query.status === undefined || r.status === query.status));

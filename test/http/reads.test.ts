@@ -179,3 +179,26 @@ describe('GET /v1/payments/{id}', () => {
     expect((await get('/v1/payments/ch_Nope1')).body.code).toBe('not_found');
   });
 });
+
+describe('the pending view stays a read', () => {
+  it('when pending refunds are listed and nothing changed at Stripe, then the index is not rewritten', async () => {
+    const own = await startTestGateway();
+    try {
+      const p = await createPayment(own.stripe, { paymentMethod: 'pm_card_pendingRefund' });
+      const made = await refund({ payment_intent: p.intent, amount: 500 }, KEYS.billing, own);
+      const writes: string[] = [];
+      const record = own.ledger.recordRefund.bind(own.ledger);
+      own.ledger.recordRefund = async (r, now) => {
+        writes.push(r.id);
+        return record(r, now);
+      };
+      for (let i = 0; i < 3; i++) expect(ids(await get('/v1/refunds?status=pending', KEYS.support, own))).toEqual([made.id]);
+      expect(writes).toEqual([]);
+      own.emulator.control.advanceClock(3600); // it settles: now the index learns it
+      expect(ids(await get('/v1/refunds?status=pending', KEYS.support, own))).toEqual([]);
+      expect(writes).toEqual([made.id]);
+    } finally {
+      await own.close();
+    }
+  });
+});
