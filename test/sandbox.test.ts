@@ -24,7 +24,9 @@ interface RunningSandbox {
 
 /** A sandbox as `npm run sandbox` builds it (on a test ledger, to stay quick); each test gets fresh demo payments. */
 async function openSandbox(env: Record<string, string> = {}): Promise<RunningSandbox> {
-  const loaded = loadConfig({ SANDBOX: 'true', LOG_LEVEL: 'silent', ...env });
+  // Load shedding off: several apps share this test process, and one's PGlite start-up lags the others' event loop
+  // (test/http/load-shedding.test.ts covers shedding itself).
+  const loaded = loadConfig({ SANDBOX: 'true', LOG_LEVEL: 'silent', MAX_EVENT_LOOP_DELAY_MS: '0', ...env });
   if (!loaded.ok) throw new Error(loaded.problems.join('; '));
   const sandbox = await startSandbox(loaded.config);
   const ledger = await newTestLedger();

@@ -63,6 +63,9 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     STRIPE_API_BASE: emulator.url,
     API_KEYS: JSON.stringify(API_KEYS),
     LOG_LEVEL: 'silent',
+    // Several gateways share a test process, and one's PGlite start-up lags the others' event loop; shedding is off
+    // unless a test asks for it (test/http/load-shedding.test.ts does).
+    MAX_EVENT_LOOP_DELAY_MS: '0',
     ...options.env,
   });
   if (!loaded.ok) throw new Error(`test config: ${loaded.problems.join('; ')}`);
