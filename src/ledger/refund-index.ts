@@ -41,7 +41,7 @@ const toRefund = (row: RefundRow): Refund => ({
  * Webhooks arrive twice and out of order, so an update that would move a final refund back to pending or
  * requires_action is stale and skipped whole (its other fields are as old as its status). Final → other final is
  * real (Stripe fails a succeeded refund) and applies. Who asked is kept even if a later report lacks it, and `seq`
- * and `created` never change, so a refund keeps its place in the list.
+ * and `created` never change, so a refund keeps its place in the list. A report that changes nothing writes nothing.
  */
 export async function recordRefund(client: SqlClient, refund: Refund, now: Date): Promise<void> {
   await client.query(
@@ -56,7 +56,14 @@ export async function recordRefund(client: SqlClient, refund: Refund, now: Date)
        requested_by = coalesce(excluded.requested_by, r.requested_by),
        gateway_request_id = coalesce(excluded.gateway_request_id, r.gateway_request_id),
        updated_at = excluded.updated_at
-     WHERE NOT (r.status IN ('succeeded', 'failed', 'canceled') AND excluded.status IN ('pending', 'requires_action'))`,
+     WHERE NOT (r.status IN ('succeeded', 'failed', 'canceled') AND excluded.status IN ('pending', 'requires_action'))
+       -- Reads re-record what they read: an unchanged refund is left alone, so reading writes no row and no WAL.
+       AND (r.amount, r.currency, r.status, r.charge, r.payment_intent, r.reason, r.failure_reason, r.metadata,
+            r.requested_by, r.gateway_request_id)
+           IS DISTINCT FROM
+           (excluded.amount, excluded.currency, excluded.status, excluded.charge, excluded.payment_intent, excluded.reason,
+            excluded.failure_reason, excluded.metadata, coalesce(excluded.requested_by, r.requested_by),
+            coalesce(excluded.gateway_request_id, r.gateway_request_id))`,
     [
       refund.id,
       String(refund.amount),
