@@ -43,7 +43,7 @@ const CALLER_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const IDEMPOTENCY_PRUNE_INTERVAL_MS = 60 * 60 * 1000;
 
 /** Paths in logs that could ever hold a secret; we log no headers, but a mistake should still print [Redacted]. */
-export const LOG_REDACT = [
+const LOG_REDACT = [
   'req.headers.authorization',
   'headers.authorization',
   'authorization',

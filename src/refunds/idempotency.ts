@@ -37,15 +37,15 @@ export interface Attempt {
 }
 
 /** A gateway request id: what Stripe metadata carries as `gateway_request_id`. */
-export const newAttemptId = (): string => `gwr_${randomUUID().replaceAll('-', '')}`;
+const newAttemptId = (): string => `gwr_${randomUUID().replaceAll('-', '')}`;
 
-export const scopeOf = (k: IdempotencyKey): string => `${k.callerId}\n${k.route}\n${k.key}`;
+const scopeOf = (k: IdempotencyKey): string => `${k.callerId}\n${k.route}\n${k.key}`;
 
 /**
  * The key sent to Stripe: a hash of the namespaced key, so any caller key up to 255 characters fits and every retry
  * (the SDK's, the caller's, after a crash) reaches Stripe with the same one.
  */
-export const stripeKeyOf = (k: IdempotencyKey): string => `gw_${createHash('sha256').update(scopeOf(k)).digest('hex')}`;
+const stripeKeyOf = (k: IdempotencyKey): string => `gw_${createHash('sha256').update(scopeOf(k)).digest('hex')}`;
 
 /** JSON with object keys sorted at every depth, so key order never changes a fingerprint. */
 export function canonicalJson(value: unknown): string {
@@ -59,7 +59,7 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-export const fingerprintOf = (request: unknown): string => createHash('sha256').update(canonicalJson(request)).digest('hex');
+const fingerprintOf = (request: unknown): string => createHash('sha256').update(canonicalJson(request)).digest('hex');
 
 export interface IdempotencyDeps {
   ledger: Ledger;

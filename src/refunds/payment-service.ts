@@ -7,7 +7,7 @@ import type { CallerContext } from './refund-service.js';
 import { assertCancelable } from './rules.js';
 import type { CancellationReason, Charge, Page, PaymentIntent, Refund } from './types.js';
 
-export const CANCEL_ROUTE = 'POST /v1/payment-intents/{id}/cancel';
+const CANCEL_ROUTE = 'POST /v1/payment-intents/{id}/cancel';
 
 export class PaymentService {
   readonly #gateway: PaymentGateway;

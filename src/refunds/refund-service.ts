@@ -8,7 +8,7 @@ import type { RefundReads } from './refund-reads.js';
 import { assertPaymentIntentRefundable, chargeNeedsIntentCheck, decideRefund } from './rules.js';
 import { GATEWAY_METADATA, type PaymentIntent, type Refund, type RequestableRefundReason } from './types.js';
 
-export const REFUNDS_ROUTE = 'POST /v1/refunds';
+const REFUNDS_ROUTE = 'POST /v1/refunds';
 
 export interface CreateRefundRequest {
   charge?: string;
@@ -39,11 +39,6 @@ export class RefundService {
 
   constructor(deps: RefundServiceDeps) {
     this.#deps = deps;
-  }
-
-  /** Payments being refunded right now in this process. */
-  get paymentsInFlight(): number {
-    return this.#mutex.size;
   }
 
   async createRefund(caller: CallerContext, idempotencyKey: string, request: CreateRefundRequest) {

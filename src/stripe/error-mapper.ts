@@ -18,7 +18,7 @@ interface WireError {
   payment_intent?: { id?: string; status?: string };
 }
 
-export const isStripeError = (error: unknown): error is Stripe.errors.StripeError =>
+const isStripeError = (error: unknown): error is Stripe.errors.StripeError =>
   typeof error === 'object' && error !== null && typeof (error as { type?: unknown }).type === 'string' && 'rawType' in error;
 
 /** Seconds from a `Retry-After` header, when it is a plain number. */

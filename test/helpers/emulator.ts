@@ -1,5 +1,6 @@
 // Test helpers for the Stripe emulator: start one with an SDK client pointed at it, and typed wrappers over its control API.
 import Stripe from 'stripe';
+import { STRIPE_API_VERSION } from '../../src/config.js';
 import { afterEach, beforeEach } from 'vitest';
 import type { Fault, FaultSpec } from '../../src/emulator/faults.js';
 import type { LoggedRequest, RequestFilter } from '../../src/emulator/request-log.js';
@@ -8,7 +9,8 @@ import { startEmulator, type RunningEmulator, type StartEmulatorOptions } from '
 export type { Fault, FaultSpec, LoggedRequest, RequestFilter, RunningEmulator };
 
 export const TEST_SECRET_KEY = 'sk_test_emulatorSuiteKey';
-export const TEST_API_VERSION = '2026-10-28.endive';
+/** The gateway's pinned API version (config.ts), so the emulator is tested with what the gateway sends. */
+export const TEST_API_VERSION = STRIPE_API_VERSION;
 
 export interface ClientOptions {
   apiKey?: string;
