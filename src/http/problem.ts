@@ -35,13 +35,14 @@ export function sendProblem(reply: FastifyReply, error: GatewayError): FastifyRe
 export const validationError = (errors: FieldProblem[]): GatewayError =>
   new GatewayError('validation_error', errors.map((e) => `${e.in} ${e.path || '/'}: ${e.message}`).join('; '), { fields: { errors } });
 
-/** Fastify's own errors that are the caller's doing, by Fastify's stable codes. */
+/**
+ * Fastify's own errors that are the caller's doing, by Fastify's stable codes. (JSON that does not parse never throws:
+ * content-types.ts hands it to validateRequest, which reports it in the contract's order.)
+ */
 const FASTIFY_CODES: Record<string, (error: FastifyError) => GatewayError> = {
   FST_ERR_CTP_BODY_TOO_LARGE: () => new GatewayError('payload_too_large', 'The request body is larger than the gateway accepts.'),
   FST_ERR_CTP_INVALID_MEDIA_TYPE: () => new GatewayError('unsupported_media_type', 'The body must be application/json.'),
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: () => validationError([{ in: 'header', path: '/content-length', message: 'does not match the body' }]),
-  FST_ERR_CTP_EMPTY_JSON_BODY: () => validationError([{ in: 'body', path: '', message: 'the body is empty' }]),
-  FST_ERR_CTP_INVALID_JSON_BODY: () => validationError([{ in: 'body', path: '', message: 'the body is not valid JSON' }]),
   // The router's own refusals, before any route matched (see frameworkErrors in app.ts).
   FST_ERR_BAD_URL: () => validationError([{ in: 'path', path: '', message: 'the path is not valid percent-encoding' }]),
   FST_ERR_MAX_PARAM_LENGTH: () => validationError([{ in: 'path', path: '', message: 'a path segment is longer than any id' }]),
@@ -52,9 +53,6 @@ export function toGatewayError(error: unknown): GatewayError {
   const fastifyError = error as FastifyError;
   const known = fastifyError.code ? FASTIFY_CODES[fastifyError.code] : undefined;
   if (known) return known(fastifyError);
-  if (error instanceof SyntaxError && fastifyError.statusCode === 400) {
-    return validationError([{ in: 'body', path: '', message: 'the body is not valid JSON' }]);
-  }
   if (fastifyError.statusCode === 413) return FASTIFY_CODES.FST_ERR_CTP_BODY_TOO_LARGE!(fastifyError);
   if (fastifyError.statusCode === 415) return FASTIFY_CODES.FST_ERR_CTP_INVALID_MEDIA_TYPE!(fastifyError);
   return new GatewayError('internal_error', 'Something went wrong on our side; the request id helps us find it.', { cause: error });
