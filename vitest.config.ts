@@ -1,4 +1,4 @@
-// Test runner settings: Node environment, one fork per file so emulator ports and PGlite instances never clash.
+// Test runner settings: Node environment, one fork per file so emulator ports and gateways never clash.
 import { defineConfig } from 'vitest/config';
 
 export const config = defineConfig({

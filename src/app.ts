@@ -8,6 +8,7 @@ import {
   serializerCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
+import { attemptBudgetMs } from './budget.js';
 import type { Config } from './config.js';
 import { authHook, CallerRateLimiter } from './http/auth.js';
 import { registerContentTypes, UNPARSABLE_JSON } from './http/content-types.js';
@@ -104,11 +105,24 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
 
   const requestLog = trackRequestLogger(app);
   const ownLedger = deps.ledger === undefined;
-  const ledger = deps.ledger ?? (await createLedger({ databaseUrl: config.databaseUrl, pgliteDir: config.pgliteDir, logger: app.log }));
+  const ledger =
+    deps.ledger ??
+    (await createLedger(
+      config.ledger.databaseUrl !== undefined
+        ? {
+            kind: 'postgres',
+            databaseUrl: config.ledger.databaseUrl,
+            poolSize: config.ledger.poolSize,
+            statementTimeoutMs: config.ledger.statementTimeoutMs,
+            logger: app.log,
+          }
+        : { kind: 'sqlite', path: config.ledger.path, logger: app.log },
+    ));
   const gateway =
     deps.gateway ??
     new StripeGateway(createStripeClient(config.stripe), {
-      maxRateLimitRetries: config.stripe.maxNetworkRetries,
+      maxNetworkRetries: config.stripe.maxNetworkRetries,
+      timeoutMs: config.stripe.timeoutMs,
       onCall: (event) => {
         metrics.observeStripeCall(event);
         requestLog().info(
@@ -124,14 +138,12 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
         );
       },
     });
-  // A crashed attempt never releases its idempotency record; after this long another attempt may take it over.
-  const attemptBudgetMs = config.stripe.timeoutMs * (config.stripe.maxNetworkRetries + 1) * 4;
   const services = createRefundServices({
     gateway,
     ledger,
     now,
     lockWaitMs: config.lockWaitMs,
-    idempotencyLeaseMs: config.lockWaitMs + attemptBudgetMs + 30_000,
+    attemptBudgetMs: attemptBudgetMs(config),
     onIndexError: (err, refundId) => requestLog().warn({ err, refund_id: refundId }, 'refund index write failed'),
   });
 

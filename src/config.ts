@@ -90,7 +90,11 @@ const envSchema = z
       .string()
       .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
       .optional(),
-    PGLITE_DIR: z.string().min(1).optional(),
+    LEDGER_PATH: z.string().min(1).default('data/ledger.db'),
+    DATABASE_POOL_SIZE: int(1, 1_000).default(10),
+    DATABASE_STATEMENT_TIMEOUT_MS: int(100, 600_000).default(5_000),
+    // Retired in v1.1 (PGlite was the embedded ledger); read only to say so instead of silently ignoring it.
+    PGLITE_DIR: z.string().optional(),
     IDEMPOTENCY_RETENTION_DAYS: int(1, 3650).default(30),
     STRIPE_WEBHOOK_SECRET: z
       .string()
@@ -106,6 +110,13 @@ const envSchema = z
         code: 'custom',
         path: ['STRIPE_SECRET_KEY'],
         message: 'is required (or set SANDBOX=true to use the built-in Stripe emulator)',
+      });
+    }
+    if (env.PGLITE_DIR !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['PGLITE_DIR'],
+        message: 'is retired: the embedded ledger is now a SQLite file at LEDGER_PATH (default data/ledger.db); unset PGLITE_DIR',
       });
     }
     if (!env.SANDBOX && !env.API_KEYS) {
@@ -141,8 +152,14 @@ export interface Config {
   /** Event-loop lag above which /v1 requests get 503 overloaded; 0 turns shedding off. */
   maxEventLoopDelayMs: number;
   apiKeys: readonly ApiKeyEntry[];
-  databaseUrl: string | undefined;
-  pgliteDir: string | undefined;
+  ledger: {
+    /** PostgreSQL (shared by replicas) when set; otherwise the embedded SQLite file. */
+    databaseUrl: string | undefined;
+    /** The embedded ledger's file; undefined in sandbox mode, where it lives in memory. */
+    path: string | undefined;
+    poolSize: number;
+    statementTimeoutMs: number;
+  };
   idempotencyRetentionDays: number;
   webhookSecret: string | undefined;
 }
@@ -180,8 +197,12 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     maxEventLoopDelayMs: e.MAX_EVENT_LOOP_DELAY_MS,
     apiKeys: e.API_KEYS ?? [],
-    databaseUrl: e.DATABASE_URL,
-    pgliteDir: e.PGLITE_DIR,
+    ledger: {
+      databaseUrl: e.DATABASE_URL,
+      path: e.SANDBOX ? undefined : e.LEDGER_PATH,
+      poolSize: e.DATABASE_POOL_SIZE,
+      statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
+    },
     idempotencyRetentionDays: e.IDEMPOTENCY_RETENTION_DAYS,
     webhookSecret: e.STRIPE_WEBHOOK_SECRET,
   };

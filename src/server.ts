@@ -2,6 +2,7 @@
 import closeWithGrace from 'close-with-grace';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
+import { shutdownGraceMs } from './budget.js';
 import { loadConfig } from './config.js';
 import { sandboxBanner, startSandbox, type Sandbox } from './sandbox.js';
 
@@ -28,8 +29,10 @@ if (config.sandbox) {
   config = sandbox.config;
 }
 
-const app = await buildApp(config).catch((err: unknown) => failStart('the gateway could not be built (is the ledger reachable?)', err));
-closeWithGrace({ delay: 10_000 }, async ({ err, signal }) => {
+const app = await buildApp(config).catch((err: unknown) => failStart('the gateway could not be built', err));
+// Every attempt in flight ends within its budget, so the grace is at least that: none is cut off between Stripe's
+// answer and the ledger's record of it. (A container's stop timeout must be longer still; see docs/deployment.md.)
+closeWithGrace({ delay: shutdownGraceMs(config) }, async ({ err, signal }) => {
   if (err) app.log.error({ err }, 'closing after an uncaught error');
   else app.log.info({ signal }, 'closing');
   await app.close();

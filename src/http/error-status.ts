@@ -28,6 +28,7 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   overloaded: 503,
   not_ready: 503,
   webhooks_not_configured: 503,
+  ledger_unavailable: 503,
   internal_error: 500,
 };
 
@@ -59,5 +60,6 @@ export const ERROR_EXAMPLES: Record<ErrorCode, string> = {
   overloaded: 'The gateway is shedding load (this instance is shutting down); retry shortly.',
   not_ready: 'A readiness check failed.',
   webhooks_not_configured: 'STRIPE_WEBHOOK_SECRET is not set.',
+  ledger_unavailable: 'The ledger did not answer in time; nothing was sent to Stripe. Retry shortly.',
   internal_error: 'Something went wrong on our side; the request id helps us find it.',
 };

@@ -7,6 +7,8 @@ import { problemSchema } from './schemas.js';
 
 /** Problems every authenticated /v1 route can answer (`overloaded`: while an instance drains at shutdown). */
 export const AUTHENTICATED: readonly ErrorCode[] = ['validation_error', 'unauthenticated', 'forbidden', 'rate_limited', 'overloaded', 'internal_error'];
+/** Problems of every route that reads or writes the ledger. */
+export const LEDGER: readonly ErrorCode[] = ['ledger_unavailable'];
 /** Problems of every route that calls Stripe. */
 export const UPSTREAM: readonly ErrorCode[] = ['upstream_error', 'upstream_unavailable', 'upstream_timeout'];
 

@@ -1,41 +1,62 @@
-// Opens the ledger the configuration asks for (PostgreSQL with a URL, embedded PGlite without) and migrates it.
+// Opens the ledger the configuration asks for — PostgreSQL with a URL, the embedded SQLite file (or memory) without — and migrates it.
 import type { Ledger } from '../refunds/ledger.js';
+import { isLedgerUnavailable } from './ledger-errors.js';
 import type { LedgerLogger } from './ledger-logger.js';
 import { silentLogger } from './ledger-logger.js';
 import { loadMigrations, runMigrations } from './migrations.js';
-import { createPgliteClient, openPglite } from './pglite-client.js';
-import { createPostgresClient } from './postgres-client.js';
-import type { SqlClient } from './sql-client.js';
-import { createSqlLedger } from './sql-ledger.js';
+import { createPgLedger } from './postgres/pg-ledger.js';
+import { pgMigrationTarget } from './postgres/pg-migrations.js';
+import { createPgPools } from './postgres/pg-pools.js';
+import { openSqliteFile } from './sqlite/sqlite-file.js';
+import { createSqliteLedger } from './sqlite/sqlite-ledger.js';
+import { sqliteMigrationTarget } from './sqlite/sqlite-migrations.js';
 
-export interface LedgerOptions {
-  /** PostgreSQL; when absent, embedded PGlite. */
-  databaseUrl?: string;
-  /** PGlite's data directory; in memory when absent. Ignored with `databaseUrl`. */
-  pgliteDir?: string;
-  logger?: LedgerLogger;
-  /** PostgreSQL only: query connections (default 10) and lock connections, i.e. payments in flight (default 20). */
-  poolSize?: number;
-  lockPoolSize?: number;
-}
+export type LedgerOptions =
+  | {
+      kind: 'postgres';
+      databaseUrl: string;
+      /** Query connections (default 10). */
+      poolSize?: number;
+      /** Connections that hold payment locks, i.e. payments in flight at once (default 2 × poolSize). */
+      lockPoolSize?: number;
+      statementTimeoutMs?: number;
+      logger?: LedgerLogger;
+    }
+  | {
+      kind: 'sqlite';
+      /** The file, held by this process alone; undefined: in memory (the sandbox, tests). */
+      path: string | undefined;
+      logger?: LedgerLogger;
+    };
 
-export async function createLedger(options: LedgerOptions = {}): Promise<Ledger> {
+export async function createLedger(options: LedgerOptions): Promise<Ledger> {
   const logger = options.logger ?? silentLogger;
-  const client: SqlClient =
-    options.databaseUrl === undefined
-      ? createPgliteClient(await openPglite(options.pgliteDir === undefined ? {} : { dataDir: options.pgliteDir }))
-      : createPostgresClient({
-          databaseUrl: options.databaseUrl,
-          ...(options.poolSize === undefined ? {} : { poolSize: options.poolSize }),
-          ...(options.lockPoolSize === undefined ? {} : { lockPoolSize: options.lockPoolSize }),
-          onIdleError: (err) => logger.warn({ err }, 'ledger connection dropped while idle'),
-        });
-  try {
-    await runMigrations(client, await loadMigrations(), logger);
-  } catch (error) {
-    await client.close().catch(() => undefined);
-    throw error;
+  if (options.kind === 'sqlite') {
+    const db = openSqliteFile(options.path);
+    try {
+      await runMigrations(sqliteMigrationTarget(db), await loadMigrations('sqlite'), logger);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+    logger.info({ backend: 'sqlite', path: options.path ?? ':memory:' }, 'ledger ready');
+    return createSqliteLedger(db);
   }
-  logger.info({ backend: client.backend }, 'ledger ready');
-  return createSqlLedger(client, logger);
+  const poolSize = options.poolSize ?? 10;
+  const pools = createPgPools({
+    databaseUrl: options.databaseUrl,
+    poolSize,
+    lockPoolSize: options.lockPoolSize ?? poolSize * 2,
+    statementTimeoutMs: options.statementTimeoutMs ?? 5_000,
+    logger,
+  });
+  try {
+    await runMigrations(pgMigrationTarget(pools.query), await loadMigrations('postgres'), logger);
+  } catch (error) {
+    await pools.close().catch(() => undefined);
+    if (!isLedgerUnavailable(error)) throw error;
+    throw new Error(`the ledger database could not be reached: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+  logger.info({ backend: 'postgres' }, 'ledger ready');
+  return createPgLedger(pools, logger);
 }

@@ -1,10 +1,10 @@
-// Forward-only SQL migrations: read from ./migrations, applied in name order, each recorded once in schema_migrations.
+// Forward-only SQL migrations, one set per backend: read from its folder, applied in name order, each recorded once.
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
-import { advisoryLockKey } from './advisory-lock-key.js';
 import type { LedgerLogger } from './ledger-logger.js';
 import { silentLogger } from './ledger-logger.js';
-import type { SqlClient } from './sql-client.js';
+
+export type LedgerBackendName = 'postgres' | 'sqlite';
 
 export interface Migration {
   /** File name, e.g. `001-idempotency-records.sql`; its order is the apply order. */
@@ -14,12 +14,24 @@ export interface Migration {
   checksum: string;
 }
 
+/** What the runner needs of a backend: a transaction in which to read and write the migration table and run files. */
+export interface MigrationTarget {
+  /** Runs `fn` in one transaction that no other process can run at the same time (a lock, or the file's exclusivity). */
+  exclusively<T>(fn: (tx: MigrationTx) => Promise<T>): Promise<T>;
+}
+
+export interface MigrationTx {
+  exec(sql: string): Promise<void>;
+  applied(): Promise<Map<string, string>>;
+  record(migration: Migration): Promise<void>;
+}
+
 const MIGRATION_FILE = /^\d{3}-[a-z0-9-]+\.sql$/;
 
-/** Next to this module in src/ (tsx runs the sources); a compiled build must ship the .sql files beside it too. */
-export const MIGRATIONS_DIR = new URL('./migrations/', import.meta.url);
+/** Next to the backend's module in src/ (tsx runs the sources); the build copies the .sql files into dist/ too. */
+export const migrationsDir = (backend: LedgerBackendName): URL => new URL(`./${backend}/migrations/`, import.meta.url);
 
-export async function loadMigrations(dir: URL = MIGRATIONS_DIR): Promise<Migration[]> {
+export async function loadMigrations(backend: LedgerBackendName, dir: URL = migrationsDir(backend)): Promise<Migration[]> {
   const names = (await readdir(dir)).filter((name) => MIGRATION_FILE.test(name)).sort();
   return Promise.all(
     names.map(async (name) => {
@@ -30,27 +42,16 @@ export async function loadMigrations(dir: URL = MIGRATIONS_DIR): Promise<Migrati
 }
 
 /**
- * Applies what is missing, all in one transaction under an advisory lock: two replicas starting together queue on
- * the lock, and the second finds everything applied. DDL is transactional in PostgreSQL, so a failing migration
- * leaves nothing half-done. Returns the names applied now.
+ * Applies what is missing, all in one transaction: two replicas starting together queue, and the second finds
+ * everything applied. A failing migration leaves nothing half-done. Returns the names applied now.
  */
 export async function runMigrations(
-  client: SqlClient,
+  target: MigrationTarget,
   migrations: readonly Migration[],
   logger: LedgerLogger = silentLogger,
 ): Promise<string[]> {
-  return client.transaction(async (tx) => {
-    // Before anything else, even the CREATE TABLE IF NOT EXISTS, which itself races between two replicas.
-    await tx.query('SELECT pg_advisory_xact_lock($1::bigint)', [advisoryLockKey('migrations', 'ledger')]);
-    await tx.exec(
-      `CREATE TABLE IF NOT EXISTS schema_migrations (
-         name text PRIMARY KEY,
-         checksum text NOT NULL,
-         applied_at timestamptz NOT NULL DEFAULT now()
-       )`,
-    );
-    const rows = await tx.query<{ name: string; checksum: string }>('SELECT name, checksum FROM schema_migrations');
-    const applied = new Map(rows.map((row) => [row.name, row.checksum]));
+  return target.exclusively(async (tx) => {
+    const applied = await tx.applied();
     const appliedNow: string[] = [];
     for (const migration of migrations) {
       const checksum = applied.get(migration.name);
@@ -61,7 +62,7 @@ export async function runMigrations(
         continue;
       }
       await tx.exec(migration.sql);
-      await tx.query('INSERT INTO schema_migrations (name, checksum) VALUES ($1, $2)', [migration.name, migration.checksum]);
+      await tx.record(migration);
       logger.info({ migration: migration.name }, 'ledger migration applied');
       appliedNow.push(migration.name);
     }

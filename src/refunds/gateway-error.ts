@@ -27,6 +27,7 @@ export const ERROR_CODES = [
   'overloaded',
   'not_ready',
   'webhooks_not_configured',
+  'ledger_unavailable',
   'internal_error',
 ] as const;
 

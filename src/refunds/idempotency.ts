@@ -2,6 +2,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { GatewayError, type ErrorCode, type ErrorFields } from './gateway-error.js';
 import type { IdempotencyBegin, Ledger } from './ledger.js';
+import type { Refund } from './types.js';
 
 /** Refusals that say something final about the request; they are stored and replayed like a success. */
 const STORED_REFUSALS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
@@ -14,6 +15,9 @@ const STORED_REFUSALS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'payment_intent_not_cancelable',
   'currency_mismatch',
 ]);
+
+/** How much longer than its budget an attempt may hold its record: time to store the answer once Stripe gave it. */
+export const LEASE_MARGIN_MS = 5_000;
 
 /** What a record holds once the first attempt has a final answer. */
 type StoredOutcome<T> =
@@ -28,24 +32,31 @@ export interface IdempotencyKey {
 }
 
 export interface Attempt {
-  /** The gateway request id of the FIRST attempt: what goes into Stripe metadata as `gateway_request_id`. */
+  /** Derived from the namespaced key: what Stripe metadata carries as `gateway_request_id`, the same on every retry. */
   requestId: string;
   /** A previous attempt ended without a known outcome; the refund it may have made should be looked for. */
   resumed: boolean;
   /** The key Stripe sees, the same for every attempt. */
   stripeKey: string;
+  /** Epoch ms after which the attempt must not start another Stripe call: its record's lease ends soon after. */
+  deadline: number;
 }
 
-/** A gateway request id: what Stripe metadata carries as `gateway_request_id`. */
-const newAttemptId = (): string => `gwr_${randomUUID().replaceAll('-', '')}`;
-
 const scopeOf = (k: IdempotencyKey): string => `${k.callerId}\n${k.route}\n${k.key}`;
+const digest = (text: string): string => createHash('sha256').update(text).digest('hex');
 
 /**
  * The key sent to Stripe: a hash of the namespaced key, so any caller key up to 255 characters fits and every retry
  * (the SDK's, the caller's, after a crash) reaches Stripe with the same one.
  */
-const stripeKeyOf = (k: IdempotencyKey): string => `gw_${createHash('sha256').update(scopeOf(k)).digest('hex')}`;
+const stripeKeyOf = (scope: string): string => `gw_${digest(scope)}`;
+
+/**
+ * The request id Stripe metadata carries, derived like the Stripe key and never from an attempt: a retry whose record
+ * the ledger lost (a deleted file, a restored backup) still sends Stripe identical parameters, so Stripe replays
+ * instead of refusing the key — and after Stripe forgot the key, the refund is still found by this id.
+ */
+export const requestIdOf = (k: IdempotencyKey): string => `gwr_${digest(`gateway_request_id\n${scopeOf(k)}`).slice(0, 32)}`;
 
 /** JSON with object keys sorted at every depth, so key order never changes a fingerprint. */
 export function canonicalJson(value: unknown): string {
@@ -59,60 +70,62 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-const fingerprintOf = (request: unknown): string => createHash('sha256').update(canonicalJson(request)).digest('hex');
-
 export interface IdempotencyDeps {
   ledger: Ledger;
   now: () => Date;
-  /** How long one attempt may hold its record before a retry may take over (a crashed attempt never releases it). */
-  leaseMs: number;
+  /** The longest one attempt may run (lock wait + every Stripe call with its retries); its lease adds LEASE_MARGIN_MS. */
+  attemptBudgetMs: number;
+}
+
+export interface AttemptResult<T> {
+  value: T;
+  /** The refund the answer is about, indexed together with the stored answer. */
+  refund: Refund | null;
 }
 
 /**
  * Runs `work` at most once per key and fingerprint. A replay returns the stored value or throws the stored refusal
  * (with `replayOf` set); answers that say nothing final (upstream failures, `payment_busy`, bugs) release the record so
- * that a retry runs again under the first attempt's request id.
+ * that a retry runs again with the same request id and the same Stripe key.
  */
 export async function runIdempotent<T>(
   deps: IdempotencyDeps,
   key: IdempotencyKey,
   /** `requestId` is the caller-facing request id that a stored refusal is replayed with. */
   request: { requestId: string; body: unknown },
-  work: (attempt: Attempt) => Promise<{ value: T; refundId: string | null }>,
+  work: (attempt: Attempt) => Promise<AttemptResult<T>>,
 ): Promise<{ replayed: boolean; value: T }> {
   const scope = scopeOf(key);
-  const fingerprint = fingerprintOf(request.body);
-  // Each attempt has its own id: the gateway's, never the caller's x-request-id (callers may reuse theirs). It is the
-  // record's request id when the attempt is the first, and the attempt's holder token in any case.
-  const begin = (attemptId: string) =>
-    deps.ledger.beginIdempotent({ scope, fingerprint, requestId: attemptId, leaseMs: deps.leaseMs, now: deps.now() });
-  const holder = newAttemptId();
-  const begun = await begin(holder);
-  switch (begun.kind) {
-    case 'replay':
-      return { replayed: true, value: replayed<T>(begun.outcome as StoredOutcome<T>) };
-    case 'in_progress':
-      throw new GatewayError('idempotency_request_in_progress', `A request with Idempotency-Key '${key.key}' is still being processed; retry shortly.`, {
-        retryAfterSeconds: 1,
-      });
-    case 'mismatch':
-      throw new GatewayError(
-        'idempotency_key_reused',
-        `Idempotency-Key '${key.key}' was already used with a different request; use a new key for a new request.`,
-      );
-    case 'started':
-    case 'resumed':
-      break;
+  const fingerprint = digest(canonicalJson(request.body));
+  const leaseMs = deps.attemptBudgetMs + LEASE_MARGIN_MS;
+  const begin = (holder: string, now: Date) =>
+    deps.ledger.beginIdempotent({ scope, fingerprint, requestId: requestIdOf(key), holder, leaseMs, now });
+  // Each attempt holds the record under a token of its own; the caller's x-request-id is never trusted for it.
+  const holder = newHolder();
+  const startedAt = deps.now();
+  const begun = await begin(holder, startedAt);
+  if (begun.kind === 'replay') return { replayed: true, value: replayed<T>(begun.outcome as StoredOutcome<T>) };
+  if (begun.kind === 'in_progress') throw inProgress(key.key, begun.leaseExpiresAt, startedAt);
+  if (begun.kind === 'mismatch') {
+    throw new GatewayError(
+      'idempotency_key_reused',
+      `Idempotency-Key '${key.key}' was already used with a different request; use a new key for a new request.`,
+    );
   }
 
-  const attempt: Attempt = { requestId: begun.requestId, resumed: begun.kind === 'resumed', stripeKey: stripeKeyOf(key) };
+  const attempt: Attempt = {
+    requestId: begun.requestId,
+    resumed: begun.kind === 'resumed',
+    stripeKey: stripeKeyOf(scope),
+    deadline: startedAt.getTime() + deps.attemptBudgetMs,
+  };
   let outcome: StoredOutcome<T>;
-  let refundId: string | null = null;
+  let refund: Refund | null = null;
   let refusal: GatewayError | undefined;
   try {
     const result = await work(attempt);
     outcome = { ok: true, value: result.value };
-    refundId = result.refundId;
+    refund = result.refund;
   } catch (error) {
     if (!(error instanceof GatewayError && STORED_REFUSALS.has(error.code))) {
       // If even the release fails, the lease runs out and a retry resumes then; the original error matters more.
@@ -123,10 +136,22 @@ export async function runIdempotent<T>(
     outcome = { ok: false, code: error.code, detail: error.message, fields: error.fields, requestId: request.requestId };
   }
 
-  const holding = await store(deps, { scope, holder, outcome, refundId }, begin);
+  const holding = await store(deps, { scope, holder, outcome, refund }, begin);
   if (holding !== outcome) return { replayed: true, value: replayed<T>(holding as StoredOutcome<T>) };
   if (refusal) throw refusal;
   return { replayed: false, value: (outcome as { ok: true; value: T }).value };
+}
+
+const newHolder = (): string => `att_${randomUUID().replaceAll('-', '')}`;
+
+/** 409 while another attempt holds the key; `retry-after` says when its lease ends (a crashed attempt's record frees then). */
+function inProgress(key: string, leaseExpiresAt: Date, now: Date): GatewayError {
+  const seconds = Math.max(1, Math.ceil((leaseExpiresAt.getTime() - now.getTime()) / 1000));
+  return new GatewayError(
+    'idempotency_request_in_progress',
+    `A request with Idempotency-Key '${key}' is still being processed; its answer is stored when it ends (at the latest in ${seconds} s).`,
+    { retryAfterSeconds: seconds },
+  );
 }
 
 /**
@@ -136,11 +161,11 @@ export async function runIdempotent<T>(
  */
 async function store(
   deps: IdempotencyDeps,
-  answer: { scope: string; holder: string; outcome: StoredOutcome<unknown>; refundId: string | null },
-  begin: (attemptId: string) => Promise<IdempotencyBegin>,
+  answer: { scope: string; holder: string; outcome: StoredOutcome<unknown>; refund: Refund | null },
+  begin: (holder: string, now: Date) => Promise<IdempotencyBegin>,
 ): Promise<StoredOutcome<unknown>> {
   const complete = (holder: string) =>
-    deps.ledger.completeIdempotent({ scope: answer.scope, holder, outcome: answer.outcome, refundId: answer.refundId, now: deps.now() });
+    deps.ledger.completeIdempotent({ scope: answer.scope, holder, outcome: answer.outcome, refund: answer.refund, now: deps.now() });
   try {
     if (await complete(answer.holder)) return answer.outcome;
   } catch {
@@ -150,8 +175,8 @@ async function store(
     return answer.outcome;
   }
   // Lost the record: see what holds now. Free again (released or lease run out): take it and store ours.
-  const retaker = newAttemptId();
-  const found = await begin(retaker);
+  const retaker = newHolder();
+  const found = await begin(retaker, deps.now());
   if (found.kind === 'replay') return found.outcome as StoredOutcome<unknown>;
   if (found.kind === 'started' || found.kind === 'resumed') await complete(retaker);
   // Still held by the attempt that took over: it stores its own answer, which Stripe's replay makes the same refund.

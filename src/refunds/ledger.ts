@@ -1,19 +1,20 @@
-// The ledger as the rules see it: idempotency records, the refund index and the per-payment lock; src/ledger/ implements it.
+// The ledger as the rules see it: idempotency records, the refund index and per-payment turns; src/ledger/ implements it.
+import type { PaymentLocks } from './payment-locks.js';
 import type { Page, Refund, RefundStatus } from './types.js';
 
 /** What `beginIdempotent` found for a namespaced key. */
 export type IdempotencyBegin =
-  /** No record yet: one is now `in_progress` under this attempt's request id. */
+  /** No record yet: one is now `in_progress` under the given request id, held by this attempt. */
   | { kind: 'started'; requestId: string }
   /**
    * A record whose first attempt ended without a known outcome (504, 502/503, a crash, an expired lease): it is
-   * `in_progress` again, and `requestId` is the first attempt's, so the refund it may have made can be found.
+   * `in_progress` again, held by this attempt, and `requestId` is the record's, so the refund it may have made is found.
    */
   | { kind: 'resumed'; requestId: string }
   /** A completed record with the same fingerprint: replay its outcome. */
   | { kind: 'replay'; outcome: unknown }
-  /** Another attempt holds the record and its lease has not run out. */
-  | { kind: 'in_progress' }
+  /** Another attempt holds the record until `leaseExpiresAt` (then a retry may take it over). */
+  | { kind: 'in_progress'; leaseExpiresAt: Date }
   /** The key was used with a different request. */
   | { kind: 'mismatch' };
 
@@ -22,8 +23,10 @@ export interface BeginIdempotentInput {
   scope: string;
   /** sha-256 of the canonical request body. */
   fingerprint: string;
-  /** This attempt's gateway request id; also its holder token while it holds the record. */
+  /** The request id a NEW record is stored with (derived from the scope, so a lost record comes back the same). */
   requestId: string;
+  /** This attempt's own token: only the holder may complete or release the record. */
+  holder: string;
   /** How long this attempt may hold the record before another may take it over (crash recovery). */
   leaseMs: number;
   now: Date;
@@ -31,11 +34,12 @@ export interface BeginIdempotentInput {
 
 export interface CompleteIdempotentInput {
   scope: string;
-  /** The request id the attempt began with: only the attempt that holds the record may complete it. */
+  /** Only the attempt that holds the record may complete it. */
   holder: string;
   /** Opaque JSON, replayed exactly as stored. */
   outcome: unknown;
-  refundId: string | null;
+  /** The refund the answer is about, if any: it is written to the refund index in the same write. */
+  refund: Refund | null;
   now: Date;
 }
 
@@ -50,8 +54,8 @@ export interface IndexedRefundQuery {
 export interface Ledger {
   beginIdempotent(input: BeginIdempotentInput): Promise<IdempotencyBegin>;
   /**
-   * Stores the answer if `holder` still holds the record; false when another attempt took it over after this one's
-   * lease ran out (the record then keeps whatever that attempt stores: the first final answer wins).
+   * Stores the answer if `holder` still holds the record (and indexes `refund` either way, in the same write); false
+   * when another attempt took it over after this one's lease ran out (the first final answer wins).
    */
   completeIdempotent(input: CompleteIdempotentInput): Promise<boolean>;
   /**
@@ -71,11 +75,8 @@ export interface Ledger {
   /** Newest first (by `created`, then by the order they were first recorded, newest first). */
   listIndexedRefunds(query: IndexedRefundQuery): Promise<Page<Refund>>;
 
-  /**
-   * Runs `fn` while holding the cross-process lock for one payment. Throws GatewayError `payment_busy` when the lock
-   * is not had within `waitMs`. In-process serialisation is the refund service's job; this is for several replicas.
-   */
-  withPaymentLock<T>(paymentKey: string, waitMs: number, fn: () => Promise<T>): Promise<T>;
+  /** Per-payment turns that hold across every process sharing this ledger. */
+  readonly paymentLocks: PaymentLocks;
 
   /** Proves the database answers. */
   ping(): Promise<void>;

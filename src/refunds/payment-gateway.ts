@@ -21,19 +21,40 @@ export interface ListRefundsInput {
   startingAfter?: string;
 }
 
+export interface CallOptions {
+  /** Epoch ms: no call starts after it, and a call (with its retries) is cut short to end by then. */
+  deadline?: number;
+}
+
+/** A charge with what one read of it also tells: its PaymentIntent (if any) and its newest refunds. */
+export interface ChargeView {
+  charge: Charge;
+  intent: PaymentIntent | null;
+  /** Newest first: as many as the provider embeds in one read; `hasMore` when there are older ones. */
+  refunds: Page<Refund>;
+}
+
+/** A PaymentIntent with its latest charge, read in the same call. */
+export interface IntentView {
+  intent: PaymentIntent;
+  charge: ChargeView | null;
+}
+
 /**
  * Every method throws GatewayError: `not_found` for unknown ids, the rule codes for the provider's own refusals
  * (over-refund, already refunded, disputed, …) and `upstream_*` when the provider fails or cannot be reached.
+ * Each read is ONE call to the provider.
  */
 export interface PaymentGateway {
-  getCharge(id: string): Promise<Charge>;
-  getPaymentIntent(id: string): Promise<PaymentIntent>;
+  readCharge(id: string, options?: CallOptions): Promise<ChargeView>;
+  readPaymentIntent(id: string, options?: CallOptions): Promise<IntentView>;
   /** Whether an open dispute on the charge blocks refunds (a closed or refundable one does not). */
-  hasBlockingDispute(chargeId: string): Promise<boolean>;
-  createRefund(input: CreateRefundInput): Promise<Refund>;
-  getRefund(id: string): Promise<Refund>;
-  listRefunds(input: ListRefundsInput): Promise<Page<Refund>>;
-  cancelPaymentIntent(id: string, options: { reason?: CancellationReason; idempotencyKey?: string }): Promise<PaymentIntent>;
+  hasBlockingDispute(chargeId: string, options?: CallOptions): Promise<boolean>;
+  createRefund(input: CreateRefundInput, options?: CallOptions): Promise<Refund>;
+  getRefund(id: string, options?: CallOptions): Promise<Refund>;
+  listRefunds(input: ListRefundsInput, options?: CallOptions): Promise<Page<Refund>>;
+  /** Cancels and answers the PaymentIntent as it is afterwards, with its latest charge. */
+  cancelPaymentIntent(id: string, input: { reason?: CancellationReason; idempotencyKey?: string }, options?: CallOptions): Promise<IntentView>;
   /** A cheap read that proves the key works (lists one refund). */
   ping(): Promise<void>;
 }

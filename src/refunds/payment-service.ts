@@ -1,13 +1,15 @@
 // Payments as callers see them: the refund picture of a charge or PaymentIntent, and cancelling authorisations.
 import { GatewayError } from './gateway-error.js';
 import { runIdempotent, type IdempotencyDeps } from './idempotency.js';
-import type { PaymentGateway } from './payment-gateway.js';
+import type { CallOptions, ChargeView, IntentView, PaymentGateway } from './payment-gateway.js';
 import { buildPaymentPicture, type PaymentPicture } from './payment-picture.js';
 import type { CallerContext } from './refund-service.js';
 import { assertCancelable } from './rules.js';
-import type { CancellationReason, Charge, Page, PaymentIntent, Refund } from './types.js';
+import type { CancellationReason, Page, PaymentIntent, Refund } from './types.js';
 
 const CANCEL_ROUTE = 'POST /v1/payment-intents/{id}/cancel';
+/** The picture lists this many newest refunds (the contract's number). */
+const PICTURE_REFUNDS = 100;
 
 export class PaymentService {
   readonly #gateway: PaymentGateway;
@@ -18,24 +20,26 @@ export class PaymentService {
     this.#idempotency = deps.idempotency;
   }
 
+  /** One Stripe read (the payment with its charge, or charge with its PaymentIntent, and the newest refunds). */
   async getPayment(id: string): Promise<PaymentPicture> {
-    const gateway = this.#gateway;
-    if (id.startsWith('pi_')) return this.#pictureOfIntent(await gateway.getPaymentIntent(id));
-    const charge = await gateway.getCharge(id);
-    const intent = charge.paymentIntent ? await gateway.getPaymentIntent(charge.paymentIntent) : null;
-    return this.#picture('charge', intent, charge);
+    if (id.startsWith('pi_')) return this.#pictureOfIntent(await this.#gateway.readPaymentIntent(id));
+    const view = await this.#gateway.readCharge(id);
+    return this.#picture('charge', view.intent, view);
   }
 
-  async #pictureOfIntent(intent: PaymentIntent): Promise<PaymentPicture> {
-    const charge = intent.latestCharge ? await this.#gateway.getCharge(intent.latestCharge) : null;
-    return this.#picture('payment_intent', intent, charge);
+  #pictureOfIntent(view: IntentView, options: CallOptions = {}): Promise<PaymentPicture> {
+    return this.#picture('payment_intent', view.intent, view.charge, options);
   }
 
-  async #picture(asked: 'payment_intent' | 'charge', intent: PaymentIntent | null, charge: Charge | null): Promise<PaymentPicture> {
+  async #picture(asked: 'payment_intent' | 'charge', intent: PaymentIntent | null, view: ChargeView | null, options: CallOptions = {}): Promise<PaymentPicture> {
     const gateway = this.#gateway;
+    const charge = view?.charge ?? null;
+    // Only what one read could not tell costs another call: an open dispute, and refunds beyond the embedded ones.
     const [blockingDispute, refunds] = await Promise.all([
-      charge?.disputed ? gateway.hasBlockingDispute(charge.id) : Promise.resolve(false),
-      charge ? gateway.listRefunds({ charge: charge.id, limit: 100 }) : Promise.resolve<Page<Refund>>({ data: [], hasMore: false }),
+      charge?.disputed ? gateway.hasBlockingDispute(charge.id, options) : Promise.resolve(false),
+      view?.refunds.hasMore && charge
+        ? gateway.listRefunds({ charge: charge.id, limit: PICTURE_REFUNDS }, options)
+        : Promise.resolve<Page<Refund>>(view?.refunds ?? { data: [], hasMore: false }),
     ]);
     return buildPaymentPicture({ asked, intent, charge, blockingDispute, refunds });
   }
@@ -47,24 +51,29 @@ export class PaymentService {
     idempotencyKey: string | undefined,
   ): Promise<{ replayed: boolean; value: PaymentPicture }> {
     const gateway = this.#gateway;
-    const cancel = async (attempt: { stripeKey?: string; resumed: boolean }) => {
+    const cancel = async (attempt: { stripeKey?: string; resumed: boolean; deadline?: number }) => {
+      const options: CallOptions = attempt.deadline !== undefined ? { deadline: attempt.deadline } : {};
       // A resumed attempt may have cancelled already (504, crash): it skips the status check and asks Stripe again
       // with the same key, so Stripe replays what it did instead of the gateway refusing its own cancellation.
-      if (!attempt.resumed) assertCancelable(await gateway.getPaymentIntent(id));
-      let intent: PaymentIntent;
+      if (!attempt.resumed) assertCancelable((await gateway.readPaymentIntent(id, options)).intent);
+      let view: IntentView;
       try {
-        intent = await gateway.cancelPaymentIntent(id, {
-          ...(body.cancellation_reason !== undefined ? { reason: body.cancellation_reason } : {}),
-          ...(attempt.stripeKey !== undefined ? { idempotencyKey: attempt.stripeKey } : {}),
-        });
+        view = await gateway.cancelPaymentIntent(
+          id,
+          {
+            ...(body.cancellation_reason !== undefined ? { reason: body.cancellation_reason } : {}),
+            ...(attempt.stripeKey !== undefined ? { idempotencyKey: attempt.stripeKey } : {}),
+          },
+          options,
+        );
       } catch (error) {
         // Past Stripe's 24 h memory of the key, the earlier cancellation shows as a PaymentIntent already canceled.
         const alreadyDone = error instanceof GatewayError && error.fields.payment_intent_status === 'canceled';
         if (!(attempt.resumed && alreadyDone)) throw error;
-        intent = await gateway.getPaymentIntent(id);
+        view = await gateway.readPaymentIntent(id, options);
       }
-      // The picture starts from the PaymentIntent the cancel returned: one read fewer, one failure fewer after the fact.
-      return { value: await this.#pictureOfIntent(intent), refundId: null };
+      // The cancel answers the PaymentIntent with its charge and refunds: the picture needs no further read.
+      return { value: await this.#pictureOfIntent(view, options), refund: null };
     };
     if (idempotencyKey === undefined) return { replayed: false, value: (await cancel({ resumed: false })).value };
     return runIdempotent(

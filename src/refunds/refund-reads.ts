@@ -2,7 +2,7 @@
 import { mapWithConcurrency } from './concurrency.js';
 import { canonicalJson } from './idempotency.js';
 import type { Ledger } from './ledger.js';
-import type { PaymentGateway } from './payment-gateway.js';
+import type { CallOptions, PaymentGateway } from './payment-gateway.js';
 import { FINAL_REFUND_STATUSES, type Page, type Refund, type RefundStatus } from './types.js';
 
 export interface ListRefundsQuery {
@@ -65,8 +65,8 @@ export class RefundReads {
   }
 
   /** After a timeout or crash, the refund the first attempt may have made carries its request id in metadata. */
-  async findRefundOfAttempt(chargeId: string, requestId: string): Promise<Refund | null> {
-    const found = await this.#scanStripe({ charge: chargeId }, 1, (r) => r.gatewayRequestId === requestId);
+  async findRefundOfAttempt(chargeId: string, requestId: string, options: CallOptions = {}): Promise<Refund | null> {
+    const found = await this.#scanStripe({ charge: chargeId }, 1, (r) => r.gatewayRequestId === requestId, options);
     return found.data[0] ?? null;
   }
 
@@ -78,6 +78,7 @@ export class RefundReads {
     target: { charge?: string; paymentIntent?: string; startingAfter?: string },
     limit: number,
     matches?: (refund: Refund) => boolean,
+    options: CallOptions = {},
   ): Promise<Page<Refund>> {
     const out: Refund[] = [];
     let startingAfter = target.startingAfter;
@@ -86,7 +87,7 @@ export class RefundReads {
         ...(target.charge !== undefined ? { charge: target.charge } : { paymentIntent: target.paymentIntent ?? '' }),
         limit: matches ? 100 : limit + 1,
         ...(startingAfter !== undefined ? { startingAfter } : {}),
-      });
+      }, options);
       for (const refund of found.data) {
         if (matches && !matches(refund)) continue;
         if (out.length === limit) return { data: out, hasMore: true };

@@ -30,13 +30,9 @@ export function assertPaymentIntentRefundable(intent: PaymentIntent): void {
   );
 }
 
-/** A charge needs its PaymentIntent's word only when the charge itself is not plainly captured and succeeded. */
-export const chargeNeedsIntentCheck = (charge: Charge): boolean =>
-  charge.paymentIntent !== null && !(charge.captured && charge.status === 'succeeded');
-
 export interface RefundCheck {
   charge: Charge;
-  /** The PaymentIntent behind the charge, when it was read (see chargeNeedsIntentCheck). */
+  /** The PaymentIntent behind the charge, if it has one (read together with the charge). */
   intent: PaymentIntent | null;
   /** An open dispute that Stripe would refuse the refund for. */
   blockingDispute: boolean;

@@ -11,8 +11,8 @@ export interface RefundServicesDeps {
   now: () => Date;
   /** How long a refund waits for its charge's turn before payment_busy. */
   lockWaitMs: number;
-  /** How long one attempt may hold its idempotency record before a retry may take it over. */
-  idempotencyLeaseMs: number;
+  /** The longest one attempt may run: its turn's wait and every Stripe call with its retries (see attemptBudgetMs). */
+  attemptBudgetMs: number;
   /** Told when the refund index could not be written (the answer to the caller does not change). */
   onIndexError?: (error: unknown, refundId: string) => void;
 }
@@ -25,11 +25,11 @@ export interface RefundServices {
 
 export function createRefundServices(deps: RefundServicesDeps): RefundServices {
   const { gateway, ledger, now } = deps;
-  const idempotency = { ledger, now, leaseMs: deps.idempotencyLeaseMs };
+  const idempotency = { ledger, now, attemptBudgetMs: deps.attemptBudgetMs };
   const reads = new RefundReads({ gateway, ledger, now, ...(deps.onIndexError ? { onIndexError: deps.onIndexError } : {}) });
   return {
     reads,
-    refunds: new RefundService({ gateway, ledger, reads, idempotency, lockWaitMs: deps.lockWaitMs }),
+    refunds: new RefundService({ gateway, locks: ledger.paymentLocks, reads, idempotency, lockWaitMs: deps.lockWaitMs }),
     payments: new PaymentService({ gateway, idempotency }),
   };
 }

@@ -1,9 +1,13 @@
 // Pure mappers from Stripe's wire objects to the gateway's domain types.
 import type Stripe from 'stripe';
-import { GATEWAY_METADATA, type Charge, type PaymentIntent, type PaymentIntentStatus, type Refund, type RefundReason, type RefundStatus } from '../refunds/types.js';
+import type { ChargeView, IntentView } from '../refunds/payment-gateway.js';
+import { GATEWAY_METADATA, type Charge, type Page, type PaymentIntent, type PaymentIntentStatus, type Refund, type RefundReason, type RefundStatus } from '../refunds/types.js';
 
 const idOf = (value: string | { id: string } | null | undefined): string | null =>
   value == null ? null : typeof value === 'string' ? value : value.id;
+
+const objectOf = <T extends { id: string }>(value: string | T | null | undefined): T | null =>
+  value != null && typeof value === 'object' ? value : null;
 
 export function toRefund(refund: Stripe.Refund): Refund {
   const metadata: Record<string, string> = {};
@@ -54,3 +58,19 @@ export function toPaymentIntent(intent: Stripe.PaymentIntent): PaymentIntent {
     created: intent.created,
   };
 }
+
+const refundsOf = (charge: Stripe.Charge): Page<Refund> =>
+  charge.refunds ? { data: charge.refunds.data.map(toRefund), hasMore: charge.refunds.has_more } : { data: [], hasMore: false };
+
+/** A charge read with `expand: ['payment_intent', 'refunds']`. */
+export const toChargeView = (charge: Stripe.Charge): ChargeView => {
+  const intent = objectOf(charge.payment_intent);
+  return { charge: toCharge(charge), intent: intent ? toPaymentIntent(intent) : null, refunds: refundsOf(charge) };
+};
+
+/** A PaymentIntent read with `expand: ['latest_charge.refunds']`: its charge's own PaymentIntent is this one. */
+export const toIntentView = (raw: Stripe.PaymentIntent): IntentView => {
+  const intent = toPaymentIntent(raw);
+  const charge = objectOf(raw.latest_charge);
+  return { intent, charge: charge ? { charge: toCharge(charge), intent, refunds: refundsOf(charge) } : null };
+};

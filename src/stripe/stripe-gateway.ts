@@ -1,10 +1,11 @@
 // The PaymentGateway on Stripe: the only place that calls the SDK, retries rate limits, logs and times each call.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type Stripe from 'stripe';
-import type { CreateRefundInput, ListRefundsInput, PaymentGateway } from '../refunds/payment-gateway.js';
-import type { CancellationReason, Charge, Page, PaymentIntent, Refund } from '../refunds/types.js';
+import { GatewayError } from '../refunds/gateway-error.js';
+import type { CallOptions, ChargeView, CreateRefundInput, IntentView, ListRefundsInput, PaymentGateway } from '../refunds/payment-gateway.js';
+import type { CancellationReason, Page, Refund } from '../refunds/types.js';
 import { isRateLimited, mapStripeError, retryAfterSeconds, type StripeOperation } from './error-mapper.js';
-import { toCharge, toPaymentIntent, toRefund } from './mappers.js';
+import { toChargeView, toIntentView, toRefund } from './mappers.js';
 
 /** One finished Stripe call, for the log line and the metrics. */
 export interface StripeCallEvent {
@@ -19,8 +20,10 @@ export interface StripeCallEvent {
 }
 
 export interface StripeGatewayOptions {
-  /** How often a 429 is retried by the gateway (the SDK does not retry plain 429s). */
-  maxRateLimitRetries: number;
+  /** The SDK's retries of connection errors and 5xx; also how often the gateway retries a 429. */
+  maxNetworkRetries: number;
+  /** Per HTTP request to Stripe; cut shorter when a call's deadline is nearer. */
+  timeoutMs: number;
   /** The longest the gateway waits for one 429 retry; a longer Retry-After is passed on to the caller instead. */
   maxRateLimitWaitMs?: number;
   onCall?: (event: StripeCallEvent) => void;
@@ -28,6 +31,15 @@ export interface StripeGatewayOptions {
 
 /** Dispute statuses in which the dispute is still open (Stripe's names). */
 const OPEN_DISPUTE = new Set(['warning_needs_response', 'warning_under_review', 'needs_response', 'under_review']);
+/** Below this, a call is not started: it could not get an answer back in time. */
+const MIN_CALL_MS = 100;
+/** The embedded lists in one read: the payment picture's refunds and the refund path's search for its own refund. */
+const CHARGE_EXPAND = ['payment_intent', 'refunds'];
+const INTENT_EXPAND = ['latest_charge.refunds'];
+
+/** The worst time the SDK's own retries wait between attempts (0.5 s doubling, at most 5 s each). */
+export const sdkBackoffMs = (retries: number): number =>
+  Array.from({ length: retries }, (_, i) => Math.min(500 * 2 ** i, 5_000)).reduce((a, b) => a + b, 0);
 
 export class StripeGateway implements PaymentGateway {
   readonly #stripe: Stripe;
@@ -38,25 +50,30 @@ export class StripeGateway implements PaymentGateway {
     this.#options = { maxRateLimitWaitMs: 5_000, ...options };
   }
 
-  async getCharge(id: string): Promise<Charge> {
-    return toCharge(await this.#call('charges.retrieve', 'read', `Charge ${id}`, () => this.#stripe.charges.retrieve(id)));
-  }
-
-  async getPaymentIntent(id: string): Promise<PaymentIntent> {
-    return toPaymentIntent(
-      await this.#call('payment_intents.retrieve', 'read', `PaymentIntent ${id}`, () => this.#stripe.paymentIntents.retrieve(id)),
+  async readCharge(id: string, options: CallOptions = {}): Promise<ChargeView> {
+    return toChargeView(
+      await this.#call('charges.retrieve', 'read', `Charge ${id}`, options, (o) => this.#stripe.charges.retrieve(id, { expand: CHARGE_EXPAND }, o)),
     );
   }
 
-  async hasBlockingDispute(chargeId: string): Promise<boolean> {
-    const disputes = await this.#call('disputes.list', 'read', `Charge ${chargeId}`, () =>
-      this.#stripe.disputes.list({ charge: chargeId, limit: 100 }),
+  async readPaymentIntent(id: string, options: CallOptions = {}): Promise<IntentView> {
+    return toIntentView(
+      await this.#call('payment_intents.retrieve', 'read', `PaymentIntent ${id}`, options, (o) =>
+        this.#stripe.paymentIntents.retrieve(id, { expand: INTENT_EXPAND }, o),
+      ),
+    );
+  }
+
+  async hasBlockingDispute(chargeId: string, options: CallOptions = {}): Promise<boolean> {
+    const disputes = await this.#call('disputes.list', 'read', `Charge ${chargeId}`, options, (o) =>
+      this.#stripe.disputes.list({ charge: chargeId, limit: 100 }, o),
     );
     return disputes.data.some((d) => OPEN_DISPUTE.has(d.status) && !d.is_charge_refundable);
   }
 
-  async createRefund(input: CreateRefundInput): Promise<Refund> {
+  async createRefund(input: CreateRefundInput, options: CallOptions = {}): Promise<Refund> {
     const subject = input.paymentIntent !== undefined ? `PaymentIntent ${input.paymentIntent}` : `Charge ${input.charge}`;
+    // Exactly what the caller asked for, nothing derived from a read: every retry sends Stripe identical parameters.
     const params: Stripe.RefundCreateParams = {
       ...(input.paymentIntent !== undefined ? { payment_intent: input.paymentIntent } : { charge: input.charge }),
       ...(input.amount !== undefined ? { amount: input.amount } : {}),
@@ -64,58 +81,83 @@ export class StripeGateway implements PaymentGateway {
       metadata: input.metadata,
     };
     return toRefund(
-      await this.#call('refunds.create', 'refund', subject, () => this.#stripe.refunds.create(params, { idempotencyKey: input.idempotencyKey })),
+      await this.#call('refunds.create', 'refund', subject, options, (o) =>
+        this.#stripe.refunds.create(params, { ...o, idempotencyKey: input.idempotencyKey }),
+      ),
     );
   }
 
-  async getRefund(id: string): Promise<Refund> {
-    return toRefund(await this.#call('refunds.retrieve', 'read', `Refund ${id}`, () => this.#stripe.refunds.retrieve(id)));
+  async getRefund(id: string, options: CallOptions = {}): Promise<Refund> {
+    return toRefund(await this.#call('refunds.retrieve', 'read', `Refund ${id}`, options, (o) => this.#stripe.refunds.retrieve(id, {}, o)));
   }
 
-  async listRefunds(input: ListRefundsInput): Promise<Page<Refund>> {
+  async listRefunds(input: ListRefundsInput, options: CallOptions = {}): Promise<Page<Refund>> {
     const subject = input.charge !== undefined ? `Charge ${input.charge}` : `PaymentIntent ${input.paymentIntent}`;
-    const list = await this.#call('refunds.list', 'read', subject, () =>
-      this.#stripe.refunds.list({
-        ...(input.charge !== undefined ? { charge: input.charge } : {}),
-        ...(input.paymentIntent !== undefined ? { payment_intent: input.paymentIntent } : {}),
-        limit: input.limit,
-        ...(input.startingAfter !== undefined ? { starting_after: input.startingAfter } : {}),
-      }),
+    const list = await this.#call('refunds.list', 'read', subject, options, (o) =>
+      this.#stripe.refunds.list(
+        {
+          ...(input.charge !== undefined ? { charge: input.charge } : {}),
+          ...(input.paymentIntent !== undefined ? { payment_intent: input.paymentIntent } : {}),
+          limit: input.limit,
+          ...(input.startingAfter !== undefined ? { starting_after: input.startingAfter } : {}),
+        },
+        o,
+      ),
     );
     return { data: list.data.map(toRefund), hasMore: list.has_more };
   }
 
-  async cancelPaymentIntent(id: string, options: { reason?: CancellationReason; idempotencyKey?: string }): Promise<PaymentIntent> {
-    const params: Stripe.PaymentIntentCancelParams = options.reason !== undefined ? { cancellation_reason: options.reason } : {};
-    return toPaymentIntent(
-      await this.#call('payment_intents.cancel', 'cancel', `PaymentIntent ${id}`, () =>
-        this.#stripe.paymentIntents.cancel(id, params, options.idempotencyKey !== undefined ? { idempotencyKey: options.idempotencyKey } : {}),
+  async cancelPaymentIntent(
+    id: string,
+    input: { reason?: CancellationReason; idempotencyKey?: string },
+    options: CallOptions = {},
+  ): Promise<IntentView> {
+    // The expansion is part of the request Stripe stores under the key; it is the same on every retry.
+    const params: Stripe.PaymentIntentCancelParams = {
+      ...(input.reason !== undefined ? { cancellation_reason: input.reason } : {}),
+      expand: INTENT_EXPAND,
+    };
+    return toIntentView(
+      await this.#call('payment_intents.cancel', 'cancel', `PaymentIntent ${id}`, options, (o) =>
+        this.#stripe.paymentIntents.cancel(id, params, { ...o, ...(input.idempotencyKey !== undefined ? { idempotencyKey: input.idempotencyKey } : {}) }),
       ),
     );
   }
 
   async ping(): Promise<void> {
-    await this.#call('refunds.list', 'read', 'The refund list', () => this.#stripe.refunds.list({ limit: 1 }));
+    await this.#call('refunds.list', 'read', 'The refund list', {}, (o) => this.#stripe.refunds.list({ limit: 1 }, o));
   }
 
   /**
    * One logical call: the SDK retries connection errors and 5xx with the same idempotency key; plain 429s it does not
-   * retry, so they are retried here, honouring Retry-After, with the same request (and so the same key).
+   * retry, so they are retried here, honouring Retry-After, with the same request (and so the same key). A deadline
+   * shortens each HTTP request's timeout so that all of the SDK's tries end before it, and stops a call (or a 429
+   * retry) that could not.
    */
   async #call<T extends { lastResponse: { requestId: string; statusCode: number } }>(
     operation: string,
     kind: StripeOperation,
     subject: string,
-    fn: () => Promise<T>,
+    options: CallOptions,
+    fn: (requestOptions: Stripe.RequestOptions) => Promise<T>,
   ): Promise<T> {
     const started = performance.now();
+    const retries = this.#options.maxNetworkRetries;
     for (let attempt = 0; ; attempt++) {
+      const requestOptions = this.#requestOptions(options.deadline, retries);
+      if (requestOptions === undefined) {
+        const error = new GatewayError('upstream_unavailable', `No time was left to ask Stripe about ${subject} within this request's budget; retry.`, {
+          retryAfterSeconds: 1,
+        });
+        this.#report(operation, started, { outcome: 'error', stripeRequestId: undefined, statusCode: undefined, code: error.code });
+        throw error;
+      }
       try {
-        const result = await fn();
+        const result = await fn(requestOptions);
         this.#report(operation, started, { outcome: 'ok', stripeRequestId: result.lastResponse.requestId, statusCode: result.lastResponse.statusCode });
         return result;
       } catch (error) {
-        const waitMs = this.#rateLimitWait(error, attempt);
+        const waitMs = this.#rateLimitWait(error, attempt, options.deadline);
         if (waitMs !== undefined) {
           await sleep(waitMs);
           continue;
@@ -128,12 +170,23 @@ export class StripeGateway implements PaymentGateway {
     }
   }
 
-  #rateLimitWait(error: unknown, attempt: number): number | undefined {
-    if (!isRateLimited(error) || attempt >= this.#options.maxRateLimitRetries) return undefined;
+  /** The SDK's per-request timeout, shortened so that every try and the backoff between them fit before the deadline. */
+  #requestOptions(deadline: number | undefined, retries: number): Stripe.RequestOptions | undefined {
+    if (deadline === undefined) return {};
+    const left = deadline - Date.now() - sdkBackoffMs(retries);
+    const timeout = Math.min(this.#options.timeoutMs, Math.floor(left / (retries + 1)));
+    return timeout < MIN_CALL_MS ? undefined : { timeout };
+  }
+
+  #rateLimitWait(error: unknown, attempt: number, deadline: number | undefined): number | undefined {
+    if (!isRateLimited(error) || attempt >= this.#options.maxNetworkRetries) return undefined;
     const backoff = Math.min(500 * 2 ** attempt, 5_000);
     const asked = retryAfterSeconds(error);
     const waitMs = asked !== undefined ? asked * 1000 : backoff;
-    return waitMs <= this.#options.maxRateLimitWaitMs ? waitMs : undefined;
+    if (waitMs > this.#options.maxRateLimitWaitMs) return undefined;
+    // A wait that would leave no time for the retry itself is not worth taking: the caller hears at once.
+    if (deadline !== undefined && Date.now() + waitMs + MIN_CALL_MS > deadline) return undefined;
+    return waitMs;
   }
 
   #report(operation: string, started: number, event: Omit<StripeCallEvent, 'operation' | 'durationMs'>): void {

@@ -1,4 +1,4 @@
-// A real gateway for HTTP tests: buildApp on a fresh PGlite ledger, talking through the real SDK to a fresh emulator.
+// A real gateway for HTTP tests: buildApp on a fresh in-memory ledger, talking through the real SDK to a fresh emulator.
 import type Stripe from 'stripe';
 import supertest from 'supertest';
 import type { FastifyInstance } from 'fastify';
@@ -63,7 +63,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     STRIPE_API_BASE: emulator.url,
     API_KEYS: JSON.stringify(API_KEYS),
     LOG_LEVEL: 'silent',
-    // Several gateways share a test process, and one's PGlite start-up lags the others' event loop; shedding is off
+    // Several gateways share a test process, and one's start-up lags the others' event loop; shedding is off
     // unless a test asks for it (test/http/load-shedding.test.ts does).
     MAX_EVENT_LOOP_DELAY_MS: '0',
     ...options.env,

@@ -1,42 +1,66 @@
-// Ledgers for tests: a fresh migrated PGlite cloned from one template, or a fresh PostgreSQL database, per test.
+// Ledgers for tests: a fresh migrated SQLite ledger in memory, or a fresh PostgreSQL database, per test.
 import { randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pg from 'pg';
 import { afterEach, beforeEach } from 'vitest';
 import { createLedger } from '../../src/ledger/create-ledger.js';
-import { createPgliteTemplate, type PgliteTemplate } from '../../src/ledger/pglite-template.js';
-import { createPostgresClient } from '../../src/ledger/postgres-client.js';
-import type { SqlClient } from '../../src/ledger/sql-client.js';
-import { createSqlLedger } from '../../src/ledger/sql-ledger.js';
+import { loadMigrations, runMigrations, type MigrationTarget } from '../../src/ledger/migrations.js';
+import { pgMigrationTarget } from '../../src/ledger/postgres/pg-migrations.js';
+import { openSqliteFile } from '../../src/ledger/sqlite/sqlite-file.js';
+import { createSqliteLedger } from '../../src/ledger/sqlite/sqlite-ledger.js';
+import { sqliteMigrationTarget } from '../../src/ledger/sqlite/sqlite-migrations.js';
 import type { Ledger } from '../../src/refunds/ledger.js';
 
-/** PostgreSQL for the ledger tests; when unset they run on PGlite only (and say so). */
+/** PostgreSQL for the ledger tests; when unset they run on SQLite only (and say so). */
 export const testDatabaseUrl: string | undefined = process.env.TEST_DATABASE_URL || undefined;
+
+/** The test's own view of the ledger's database, to set up and assert on rows. Times come back as ISO strings. */
+export interface TestSql {
+  query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<Row[]>;
+  exec(sql: string): Promise<void>;
+}
 
 export interface TestLedger {
   ledger: Ledger;
-  /** The same database seen directly, to assert on rows. */
-  sql: SqlClient;
+  sql: TestSql;
+  backend: 'sqlite' | 'postgres';
+  /** Runs migrations on this very database (for the migration tests). */
+  migrationTarget: MigrationTarget;
   /** PostgreSQL only: the fresh database, so a test can open a second ledger on it (another replica). */
   databaseUrl?: string;
   /** Closes everything opened and, on PostgreSQL, drops the database. */
   close(): Promise<void>;
 }
 
-// One template per test process (vitest runs each file in its own fork), cached on disk across forks and runs.
-let template: Promise<PgliteTemplate> | undefined;
-export const pgliteTemplate = (): Promise<PgliteTemplate> =>
-  (template ??= createPgliteTemplate({ cacheDir: join(tmpdir(), 'refund-gateway-test-pglite') }));
+const isoDates = <Row>(rows: Row[]): Row[] =>
+  rows.map((row) =>
+    Object.fromEntries(Object.entries(row as Record<string, unknown>).map(([k, v]) => [k, v instanceof Date ? v.toISOString() : v])) as Row,
+  );
 
-/** A fresh, migrated, empty PGlite ledger (~0.3 s). Close it when done. */
+/** A fresh, migrated, empty ledger in memory (a few ms). Close it when done. */
 export async function newTestLedger(): Promise<Ledger> {
-  return (await pgliteTemplate()).newLedger();
+  return createLedger({ kind: 'sqlite', path: undefined });
 }
 
-export async function openPgliteTestLedger(): Promise<TestLedger> {
-  const sql = await (await pgliteTemplate()).newClient();
-  return { ledger: createSqlLedger(sql), sql, close: () => sql.close() };
+export async function openSqliteTestLedger(): Promise<TestLedger> {
+  const db = openSqliteFile(undefined);
+  const migrationTarget = sqliteMigrationTarget(db);
+  await runMigrations(migrationTarget, await loadMigrations('sqlite'));
+  const named = (params: readonly unknown[]) => Object.fromEntries(params.map((v, i) => [String(i + 1), v]));
+  return {
+    ledger: createSqliteLedger(db),
+    backend: 'sqlite',
+    migrationTarget,
+    sql: {
+      query: async <Row>(sql: string, params: readonly unknown[] = []) => {
+        const statement = db.prepare(sql);
+        return (statement.reader ? statement.all(named(params)) : (statement.run(named(params)), [])) as Row[];
+      },
+      exec: async (sql) => void db.exec(sql),
+    },
+    close: async () => {
+      if (db.open) db.close();
+    },
+  };
 }
 
 async function admin<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
@@ -66,14 +90,19 @@ export async function createPostgresTestDatabase(url: string): Promise<{ databas
 /** A fresh database per call, migrated by `createLedger` exactly as at start. */
 export async function openPostgresTestLedger(url: string): Promise<TestLedger> {
   const database = await createPostgresTestDatabase(url);
-  const ledger = await createLedger({ databaseUrl: database.databaseUrl });
-  const sql = createPostgresClient({ databaseUrl: database.databaseUrl, poolSize: 2, lockPoolSize: 1 });
+  const ledger = await createLedger({ kind: 'postgres', databaseUrl: database.databaseUrl });
+  const pool = new pg.Pool({ connectionString: database.databaseUrl, max: 2 });
   return {
     ledger,
-    sql,
+    backend: 'postgres',
+    migrationTarget: pgMigrationTarget(pool),
+    sql: {
+      query: async <Row>(sql: string, params: readonly unknown[] = []) => isoDates((await pool.query(sql, [...params])).rows as Row[]),
+      exec: async (sql) => void (await pool.query(sql)),
+    },
     databaseUrl: database.databaseUrl,
     close: async () => {
-      await Promise.allSettled([ledger.close(), sql.close()]);
+      await Promise.allSettled([ledger.close(), pool.end()]);
       await database.drop();
     },
   };
@@ -92,7 +121,7 @@ export interface LedgerBackend {
   open(): Promise<TestLedger>;
 }
 
-export const pgliteBackend: LedgerBackend = { name: 'pglite', skip: false, open: openPgliteTestLedger };
+export const sqliteBackend: LedgerBackend = { name: 'sqlite', skip: false, open: openSqliteTestLedger };
 
 export const postgresBackend: LedgerBackend = {
   name: testDatabaseUrl === undefined ? 'postgres (skipped: TEST_DATABASE_URL not set)' : 'postgres',
@@ -101,7 +130,7 @@ export const postgresBackend: LedgerBackend = {
 };
 
 /** Both backends, for `describe.skipIf(backend.skip)(`… on ${backend.name}`, …)`: one suite, run on each. */
-export const ledgerBackends: readonly LedgerBackend[] = [pgliteBackend, postgresBackend];
+export const ledgerBackends: readonly LedgerBackend[] = [sqliteBackend, postgresBackend];
 
 /** Opens a fresh ledger before each test of the enclosing describe and closes it after. */
 export function useTestLedger(backend: LedgerBackend): () => TestLedger {

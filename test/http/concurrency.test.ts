@@ -79,8 +79,8 @@ describe.skipIf(testDatabaseUrl === undefined)(
       const database = await createPostgresTestDatabase(testDatabaseUrl ?? '');
       const emulator = await startEmulator();
       const [ledgerA, ledgerB] = await Promise.all([
-        createLedger({ databaseUrl: database.databaseUrl }),
-        createLedger({ databaseUrl: database.databaseUrl }),
+        createLedger({ kind: 'postgres', databaseUrl: database.databaseUrl }),
+        createLedger({ kind: 'postgres', databaseUrl: database.databaseUrl }),
       ]);
       const a = await startTestGateway({ emulator, ledger: ledgerA });
       const b = await startTestGateway({ emulator, ledger: ledgerB });

@@ -714,7 +714,7 @@ describe('a gateway shutting down', () => {
 });
 
 describe('a failure inside the gateway', () => {
-  it('when the ledger is gone, then the answer is 500 internal_error with nothing internal in it', async () => {
+  it('when the ledger fails in a way the gateway does not expect (a bug: it was closed under it), then the answer is 500 internal_error with nothing internal in it', async () => {
     const ledger = await newTestLedger();
     const broken = await startTestGateway({ ledger });
     try {

@@ -5,14 +5,11 @@ import type { Refund } from '../../src/refunds/types.js';
 export const T0 = new Date('2026-11-27T12:00:00Z');
 export const at = (ms: number): Date => new Date(T0.getTime() + ms);
 
-export const beginInput = (overrides: Partial<BeginIdempotentInput> = {}): BeginIdempotentInput => ({
-  scope: 'billing\nPOST /v1/refunds\nkey-1',
-  fingerprint: 'fp-1',
-  requestId: 'req_first',
-  leaseMs: 30_000,
-  now: T0,
-  ...overrides,
-});
+/** The attempt's holder token is its request id unless a test says otherwise, so each attempt is told apart by one name. */
+export const beginInput = (overrides: Partial<BeginIdempotentInput> = {}): BeginIdempotentInput => {
+  const requestId = overrides.requestId ?? 'req_first';
+  return { scope: 'billing\nPOST /v1/refunds\nkey-1', fingerprint: 'fp-1', requestId, holder: requestId, leaseMs: 30_000, now: T0, ...overrides };
+};
 
 export const refund = (overrides: Partial<Refund> = {}): Refund => ({
   id: 're_1',

@@ -1,4 +1,4 @@
-// The per-payment lock: fn's result and errors pass through on every backend; on PostgreSQL it holds across replicas.
+// Per-payment turns: fn's result and errors pass through on every backend; on PostgreSQL a turn holds across replicas.
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLedger } from '../../src/ledger/create-ledger.js';
 import { GatewayError, isGatewayError } from '../../src/refunds/gateway-error.js';
@@ -18,7 +18,7 @@ function deferred(): { promise: Promise<void>; resolve: () => void } {
 async function holdLock(ledger: Ledger, paymentKey: string): Promise<{ release(): Promise<void> }> {
   const entered = deferred();
   const done = deferred();
-  const held = ledger.withPaymentLock(paymentKey, 1_000, async () => {
+  const held = ledger.paymentLocks.withTurn(paymentKey, 1_000, async () => {
     entered.resolve();
     await done.promise;
   });
@@ -34,25 +34,25 @@ async function holdLock(ledger: Ledger, paymentKey: string): Promise<{ release()
 const rejectionOf = (promise: Promise<unknown>): Promise<unknown> => promise.then(() => 'resolved', (e: unknown) => e);
 
 for (const backend of ledgerBackends) {
-  describe.skipIf(backend.skip)(`payment lock on ${backend.name}`, () => {
+  describe.skipIf(backend.skip)(`payment turns on ${backend.name}`, () => {
     const db = useTestLedger(backend);
 
     it('when the work succeeds, then its result comes back', async () => {
-      expect(await db().ledger.withPaymentLock('ch_1', 1_000, async () => ({ refund: 're_1' }))).toEqual({ refund: 're_1' });
+      expect(await db().ledger.paymentLocks.withTurn('ch_1', 1_000, async () => ({ refund: 're_1' }))).toEqual({ refund: 're_1' });
     });
 
     it('when the work throws, then that very error comes out and the payment is free again', async () => {
       const { ledger } = db();
       const thrown = new GatewayError('amount_exceeds_refundable', 'too much', { fields: { refundable_amount: 5 } });
 
-      expect(await rejectionOf(ledger.withPaymentLock('ch_1', 1_000, () => Promise.reject(thrown)))).toBe(thrown);
-      expect(await ledger.withPaymentLock('ch_1', 0, async () => 'again')).toBe('again');
+      expect(await rejectionOf(ledger.paymentLocks.withTurn('ch_1', 1_000, () => Promise.reject(thrown)))).toBe(thrown);
+      expect(await ledger.paymentLocks.withTurn('ch_1', 0, async () => 'again')).toBe('again');
     });
 
     it('when the work uses the ledger while holding the lock, then those calls go through', async () => {
       const { ledger } = db();
 
-      const found = await ledger.withPaymentLock('ch_1', 1_000, async () => {
+      const found = await ledger.paymentLocks.withTurn('ch_1', 1_000, async () => {
         await ledger.recordRefund(refund(), T0);
         return ledger.getIndexedRefund('re_1');
       });
@@ -62,7 +62,7 @@ for (const backend of ledgerBackends) {
   });
 }
 
-describe.skipIf(postgresBackend.skip)(`payment lock across replicas on ${postgresBackend.name}`, () => {
+describe.skipIf(postgresBackend.skip)(`payment turns across replicas on ${postgresBackend.name}`, () => {
   const db = useTestLedger(postgresBackend);
   const opened: Ledger[] = [];
   afterEach(async () => {
@@ -70,7 +70,7 @@ describe.skipIf(postgresBackend.skip)(`payment lock across replicas on ${postgre
   });
   /** Another gateway process on the same database. */
   const replica = async (options: { lockPoolSize?: number } = {}): Promise<Ledger> => {
-    const ledger = await createLedger({ databaseUrl: db().databaseUrl!, ...options });
+    const ledger = await createLedger({ kind: 'postgres', databaseUrl: db().databaseUrl!, ...options });
     opened.push(ledger);
     return ledger;
   };
@@ -81,7 +81,7 @@ describe.skipIf(postgresBackend.skip)(`payment lock across replicas on ${postgre
 
     const started = Date.now();
     let ran = false;
-    const error = await rejectionOf(other.withPaymentLock('ch_1', 300, async () => {
+    const error = await rejectionOf(other.paymentLocks.withTurn('ch_1', 300, async () => {
       ran = true;
     }));
     const waited = Date.now() - started;
@@ -100,7 +100,7 @@ describe.skipIf(postgresBackend.skip)(`payment lock across replicas on ${postgre
     const other = await replica();
     const holder = await holdLock(db().ledger, 'ch_1');
 
-    const error = await rejectionOf(other.withPaymentLock('ch_1', 0, async () => 'ran'));
+    const error = await rejectionOf(other.paymentLocks.withTurn('ch_1', 0, async () => 'ran'));
     await holder.release();
 
     expect(isGatewayError(error) && error.code).toBe('payment_busy');
@@ -110,7 +110,7 @@ describe.skipIf(postgresBackend.skip)(`payment lock across replicas on ${postgre
     const other = await replica();
     const events: string[] = [];
     const holder = await holdLock(db().ledger, 'ch_1');
-    const second = other.withPaymentLock('ch_1', 5_000, async () => {
+    const second = other.paymentLocks.withTurn('ch_1', 5_000, async () => {
       events.push('second runs');
     });
     // Long enough for the second replica to be queued on the lock, were it not held.
@@ -126,7 +126,7 @@ describe.skipIf(postgresBackend.skip)(`payment lock across replicas on ${postgre
     const other = await replica();
     const holder = await holdLock(db().ledger, 'ch_1');
 
-    const result = await other.withPaymentLock('ch_2', 300, async () => 'ran');
+    const result = await other.paymentLocks.withTurn('ch_2', 300, async () => 'ran');
     await holder.release();
 
     expect(result).toBe('ran');
@@ -136,12 +136,12 @@ describe.skipIf(postgresBackend.skip)(`payment lock across replicas on ${postgre
     const small = await replica({ lockPoolSize: 1 });
     const holder = await holdLock(small, 'ch_1');
 
-    const error = await rejectionOf(small.withPaymentLock('ch_2', 200, async () => 'ran'));
+    const error = await rejectionOf(small.paymentLocks.withTurn('ch_2', 200, async () => 'ran'));
     await holder.release();
 
     // Not payment_busy: ch_2 itself was free; the replica was at capacity.
     expect(isGatewayError(error) && error.code).toBe('overloaded');
     expect(isGatewayError(error) && error.retryAfterSeconds).toBe(1);
-    expect(await small.withPaymentLock('ch_2', 200, async () => 'ran')).toBe('ran');
+    expect(await small.paymentLocks.withTurn('ch_2', 200, async () => 'ran')).toBe('ran');
   });
 });

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../src/refunds/gateway-error.js';
 import type { Ledger } from '../../src/refunds/ledger.js';
-import type { CreateRefundInput, PaymentGateway } from '../../src/refunds/payment-gateway.js';
+import type { ChargeView, CreateRefundInput, IntentView, PaymentGateway } from '../../src/refunds/payment-gateway.js';
 import { createRefundServices } from '../../src/refunds/services.js';
 import type { Charge, PaymentIntent, Refund } from '../../src/refunds/types.js';
 import { newTestLedger } from '../helpers/ledger.js';
@@ -23,12 +23,15 @@ class StandInGateway implements PaymentGateway {
   intentState = intent();
   created: CreateRefundInput[] = [];
   onCreate: (() => void) | undefined;
-  async getCharge(): Promise<Charge> {
-    const next = this.charges.length > 1 ? this.charges.shift() : this.charges[0];
-    return next ?? charge();
+  #view(c: Charge): ChargeView {
+    return { charge: c, intent: this.intentState, refunds: { data: [], hasMore: false } };
   }
-  async getPaymentIntent(): Promise<PaymentIntent> {
-    return this.intentState;
+  async readCharge(): Promise<ChargeView> {
+    const next = this.charges.length > 1 ? this.charges.shift() : this.charges[0];
+    return this.#view(next ?? charge());
+  }
+  async readPaymentIntent(): Promise<IntentView> {
+    return { intent: this.intentState, charge: this.#view(this.charges[0] ?? charge()) };
   }
   async hasBlockingDispute(): Promise<boolean> {
     return false;
@@ -44,14 +47,14 @@ class StandInGateway implements PaymentGateway {
   async listRefunds() {
     return { data: [], hasMore: false };
   }
-  async cancelPaymentIntent(): Promise<PaymentIntent> {
+  async cancelPaymentIntent(): Promise<IntentView> {
     throw new GatewayError('payment_intent_not_cancelable', 'Stripe: already canceled.', { fields: { payment_intent_status: 'canceled' } });
   }
   async ping(): Promise<void> {}
 }
 
 const servicesOn = (gateway: PaymentGateway, ledger: Ledger) =>
-  createRefundServices({ gateway, ledger, now: () => new Date(), lockWaitMs: 1_000, idempotencyLeaseMs: 60_000 });
+  createRefundServices({ gateway, ledger, now: () => new Date(), lockWaitMs: 1_000, attemptBudgetMs: 60_000 });
 const caller = { callerId: 'billing', requestId: 'req_1' };
 const refusalOf = async (promise: Promise<unknown>): Promise<GatewayError> => {
   const error = await promise.then(() => undefined, (e: unknown) => e);

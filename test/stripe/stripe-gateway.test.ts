@@ -21,7 +21,7 @@ const gatewayOn = (url: string, options: { retries?: number; timeoutMs?: number;
       maxNetworkRetries: options.retries ?? 0,
       timeoutMs: options.timeoutMs ?? 2_000,
     }),
-    { maxRateLimitRetries: options.retries ?? 0, maxRateLimitWaitMs: options.maxRateLimitWaitMs ?? 5_000, onCall: (e) => events.push(e) },
+    { maxNetworkRetries: options.retries ?? 0, timeoutMs: options.timeoutMs ?? 2_000, maxRateLimitWaitMs: options.maxRateLimitWaitMs ?? 5_000, onCall: (e) => events.push(e) },
   );
 
 const failure = async (promise: Promise<unknown>): Promise<GatewayError> => {
@@ -87,7 +87,7 @@ describe('StripeGateway: Stripe’s own refusals map to the same codes as the ga
 
   it('when the id is unknown, then not_found for charges, PaymentIntents and refunds', async () => {
     const gateway = gatewayOn(emulator.url);
-    for (const call of [gateway.getCharge('ch_Missing1'), gateway.getPaymentIntent('pi_Missing1'), gateway.getRefund('re_Missing1')]) {
+    for (const call of [gateway.readCharge('ch_Missing1'), gateway.readPaymentIntent('pi_Missing1'), gateway.getRefund('re_Missing1')]) {
       expect((await failure(call)).code).toBe('not_found');
     }
   });
@@ -108,7 +108,7 @@ describe('StripeGateway: failures of Stripe itself', () => {
   it('when Stripe keeps rate-limiting, then upstream_unavailable with a retry-after', async () => {
     const gateway = gatewayOn(emulator.url, { retries: 1 });
     emulator.control.injectFault({ method: 'GET', path: '/v1/charges/*', kind: 'rate_limit', times: 2 });
-    const error = await failure(gateway.getCharge('ch_Whatever1'));
+    const error = await failure(gateway.readCharge('ch_Whatever1'));
     expect(error.code).toBe('upstream_unavailable');
     expect(error.retryAfterSeconds).toBeGreaterThanOrEqual(1);
   });
@@ -147,6 +147,24 @@ describe('StripeGateway: failures of Stripe itself', () => {
     const url = closed.url;
     await closed.close();
     expect((await failure(gatewayOn(url).ping())).code).toBe('upstream_unavailable');
+  });
+
+  it('when a deadline is too near for a call to get an answer, then no request is sent and it is upstream_unavailable', async () => {
+    const gateway = gatewayOn(emulator.url, { retries: 2 });
+    const before = emulator.control.requests({ method: 'GET', path: '/v1/refunds' }).length;
+    const error = await failure(gateway.listRefunds({ charge: 'ch_Whatever1', limit: 1 }, { deadline: Date.now() + 50 }));
+    expect({ code: error.code, retryAfter: error.retryAfterSeconds }).toEqual({ code: 'upstream_unavailable', retryAfter: 1 });
+    expect(emulator.control.requests({ method: 'GET', path: '/v1/refunds' })).toHaveLength(before);
+  });
+
+  it('when a deadline is nearer than the timeout, then each request is cut short so that all tries end before it', async () => {
+    const gateway = gatewayOn(emulator.url, { retries: 1, timeoutMs: 10_000 });
+    emulator.control.injectFault({ method: 'GET', path: '/v1/refunds', kind: 'delay', delay_ms: 3_000, times: 2 });
+    const started = Date.now();
+    const error = await failure(gateway.listRefunds({ charge: 'ch_Whatever1', limit: 1 }, { deadline: started + 2_000 }));
+    // Two tries of at most (2000 - 500 backoff) / 2 ms each: the caller hears within the deadline, not after 2 × 10 s.
+    expect(error.code).toBe('upstream_timeout');
+    expect(Date.now() - started).toBeLessThan(2_500);
   });
 
   it('when a call ends, then one event reports it with Stripe’s request id', async () => {

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { RefundServices } from '../../refunds/services.js';
 import { paymentDto } from '../dto.js';
-import { AUTHENTICATED, problemResponses, UPSTREAM } from '../responses.js';
+import { AUTHENTICATED, LEDGER, problemResponses, UPSTREAM } from '../responses.js';
 import { cancelBody, idempotencyKeyHeader, paymentId, paymentIntentId, paymentSchema } from '../schemas.js';
 import { callerOf } from './caller.js';
 
@@ -51,6 +51,7 @@ export const paymentRoutes: FastifyPluginAsyncZod<Pick<RefundServices, 'payments
             'payment_intent_not_cancelable',
             'idempotency_request_in_progress',
             'idempotency_key_reused',
+            ...LEDGER,
             ...UPSTREAM,
           ]),
         },

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { RefundServices } from '../../refunds/services.js';
 import { refundDto } from '../dto.js';
-import { AUTHENTICATED, problemResponses, UPSTREAM } from '../responses.js';
+import { AUTHENTICATED, LEDGER, problemResponses, UPSTREAM } from '../responses.js';
 import { createRefundBody, idempotencyKeyHeader, refundId, refundListQuery, refundListSchema, refundSchema } from '../schemas.js';
 import { callerOf } from './caller.js';
 
@@ -39,6 +39,7 @@ export const refundRoutes: FastifyPluginAsyncZod<Pick<RefundServices, 'refunds' 
             'payment_busy',
             'idempotency_request_in_progress',
             'idempotency_key_reused',
+            ...LEDGER,
             ...UPSTREAM,
           ]),
         },
@@ -80,7 +81,7 @@ export const refundRoutes: FastifyPluginAsyncZod<Pick<RefundServices, 'refunds' 
         tags: ['refunds'],
         security: [{ bearerAuth: [] }],
         querystring: refundListQuery,
-        response: { 200: refundListSchema, ...problemResponses([...AUTHENTICATED, 'not_found', ...UPSTREAM]) },
+        response: { 200: refundListSchema, ...problemResponses([...AUTHENTICATED, 'not_found', ...LEDGER, ...UPSTREAM]) },
       },
     },
     async (request) => {
