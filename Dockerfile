@@ -4,29 +4,35 @@
 # Pinned to Node 20 on Debian 12, the runtime the project is tested on (package.json engines: >=20.19).
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
+# better-sqlite3 (the embedded ledger) is a native addon: where no prebuilt binary can be fetched, node-gyp builds it.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 make g++ \
+ && rm -rf /var/lib/apt/lists/*
 # Dependencies first, so source edits do not invalidate the npm ci layer.
 COPY package.json package-lock.json ./
-# No install scripts: the only package with one (esbuild, via tsx) is not needed to compile or to run dist/.
-RUN npm ci --ignore-scripts --no-audit --no-fund
+RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-# tsc does not copy non-TS files; migrations.ts reads its SQL from ./migrations next to the compiled module.
+COPY scripts/copy-assets.mjs ./scripts/
+# tsc, then the SQL migrations copied beside the compiled ledger; then only what runs is kept.
 RUN npm run build \
- && cp -R src/ledger/migrations dist/ledger/migrations
+ && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:20-bookworm-slim AS runtime
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
- && npm cache clean --force
+# The production node_modules of the build stage, native addon included: no compiler in the runtime image.
+COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
-# The node user (uid 1000) comes with the base image; nothing under /app needs to be writable at run time
-# (PGlite keeps its data in memory unless PGLITE_DIR points at a mounted volume).
+# The embedded ledger (no DATABASE_URL) keeps its file in /app/data: mount a volume there so it outlives the
+# container. With DATABASE_URL (replicas), nothing under /app is written.
+RUN mkdir -p /app/data && chown node:node /app/data
+VOLUME ["/app/data"]
 USER node
 ENV PORT=3000
 EXPOSE 3000
-# slim has no curl: node's own fetch checks liveness. Three misses 10 s apart leave a slow start (PGlite's initdb
-# takes seconds) 30 s before "unhealthy", so no --start-period (which dockerfilelint 1.8 misreads as "--start").
+# slim has no curl: node's own fetch checks liveness. Three misses 10 s apart give a start 30 s before "unhealthy",
+# so no --start-period (which dockerfilelint 1.8 misreads as "--start").
 HEALTHCHECK --interval=10s --timeout=3s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # node directly as PID 1 (no npm wrapper), so SIGTERM reaches close-with-grace and the gateway drains.

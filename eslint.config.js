@@ -19,6 +19,8 @@ export default tseslint.config(
     },
   },
   { files: ['eslint.config.js', 'vitest.config.ts'], rules: { 'no-restricted-syntax': 'off' } },
+  // Plain Node scripts (no TypeScript, so no type-aware globals): what Node gives every module.
+  { files: ['scripts/**/*.mjs'], languageOptions: { globals: { console: 'readonly', process: 'readonly', URL: 'readonly' } } },
   // refunds/ holds the rules: no Fastify, no Stripe, no SQL drivers.
   wall(['src/refunds/**'], [
     { group: ['fastify', 'fastify-*', '@fastify/*', 'stripe', 'pg', '@electric-sql/*'], message: 'refunds/ talks to interfaces only.' },

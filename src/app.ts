@@ -157,6 +157,11 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   app.addHook('preClose', async () => {
     draining = true;
   });
+  // An answer sent while draining closes its connection: a kept-alive idle connection would hold the close open
+  // until its keep-alive timeout, long after the last attempt in flight was answered.
+  app.addHook('onSend', async (_request, reply) => {
+    if (draining) reply.header('connection', 'close');
+  });
   app.addHook('onRequest', async (request, reply) => {
     stampHeaders(request, reply);
     if (draining) {

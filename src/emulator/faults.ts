@@ -1,7 +1,7 @@
-// Fault injection: for the next N requests matching a method and path, answer an error, wait, reset the connection, or work and then drop.
+// Fault injection: for the next N requests matching a method and path, answer an error, wait, reset the connection, or work and then drop or wait.
 import { z } from 'zod';
 
-export const FAULT_KINDS = ['error', 'rate_limit', 'lock_timeout', 'delay', 'reset', 'drop_after_work'] as const;
+export const FAULT_KINDS = ['error', 'rate_limit', 'lock_timeout', 'delay', 'reset', 'drop_after_work', 'delay_after_work'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 /** The kinds whose answer is an injected error (and so can carry `Stripe-Should-Retry` and `Retry-After`). */
 const ANSWERING_KINDS: readonly FaultKind[] = ['error', 'rate_limit', 'lock_timeout'];
@@ -24,7 +24,11 @@ export const faultSpecSchema = z
     should_retry: z.boolean().optional(),
     /** Sends `Retry-After: <seconds>` on the answer of an `error`, `rate_limit` or `lock_timeout` fault. */
     retry_after: z.number().int().min(0).optional(),
-    /** Wait before acting; for `delay` and `drop_after_work` the wait happens while the idempotency key is held. */
+    /**
+     * Wait before acting; for `delay` and `drop_after_work` the wait happens while the idempotency key is held. For
+     * `delay_after_work` the work is done first and the wait comes before the answer (a client that dies meanwhile
+     * never learns of work that was done).
+     */
     delay_ms: z.number().int().min(0).max(600_000).optional(),
   })
   .strict()

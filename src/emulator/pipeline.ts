@@ -50,7 +50,7 @@ function faultError(fault: Fault): StripeError {
   });
 }
 
-const isFailure = (kind: Fault['kind']): boolean => kind !== 'delay' && kind !== 'drop_after_work';
+const isFailure = (kind: Fault['kind']): boolean => kind !== 'delay' && kind !== 'drop_after_work' && kind !== 'delay_after_work';
 
 export async function handleV1(rt: Runtime, req: IncomingMessage, res: ServerResponse, url: URL, rawBody: string, requestId: string): Promise<void> {
   const started = performance.now();
@@ -132,7 +132,7 @@ export async function handleV1(rt: Runtime, req: IncomingMessage, res: ServerRes
   }
 
   // A slow Stripe: the key is held (a twin request gets 409) while the work waits.
-  if (fault?.delay_ms) await sleep(fault.delay_ms);
+  if (fault?.delay_ms && fault.kind !== 'delay_after_work') await sleep(fault.delay_ms);
   let status: number;
   let text: string;
   let extra: Record<string, string> = {};
@@ -153,6 +153,7 @@ export async function handleV1(rt: Runtime, req: IncomingMessage, res: ServerRes
     req.socket.destroy();
     return;
   }
+  if (fault?.kind === 'delay_after_work' && fault.delay_ms) await sleep(fault.delay_ms);
   send(status, text, extra);
 }
 

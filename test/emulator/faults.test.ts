@@ -54,6 +54,18 @@ describe('SDK retries against injected failures', () => {
     expect((await h.stripe.charges.retrieve(chargeId)).amount_refunded).toBe(700);
   });
 
+  it('when the work is done and the answer delayed, then the refund exists at once while the caller is still waiting', async () => {
+    const { chargeId } = await createPayment(h.stripe, { amount: 2000 });
+    await injectFault(h.url, { method: 'POST', path: '/v1/refunds', kind: 'delay_after_work', delay_ms: 800 });
+    const pending = h.stripe.refunds.create({ charge: chargeId, amount: 300 });
+    // Another request sees the refund while the first one's answer is still held back.
+    await expect.poll(async () => (await h.stripe.refunds.list({ charge: chargeId })).data.length).toBe(1);
+    const attemptsMeanwhile = await refundAttempts(h.url);
+    expect(attemptsMeanwhile.map((a) => a.status)).toEqual([null]);
+    const refund = await pending;
+    expect((await h.stripe.refunds.list({ charge: chargeId })).data.map((r) => r.id)).toEqual([refund.id]);
+  });
+
   it('when a 429 rate_limit is injected, then the SDK does not retry and raises StripeRateLimitError with code rate_limit', async () => {
     await injectFault(h.url, { method: 'GET', path: '/v1/balance', kind: 'rate_limit' });
     const retrying = createStripeClient(h.url, { maxNetworkRetries: 2 });
