@@ -4,12 +4,6 @@ import { isLedgerUnavailable } from './ledger-errors.js';
 import type { LedgerLogger } from './ledger-logger.js';
 import { silentLogger } from './ledger-logger.js';
 import { loadMigrations, runMigrations } from './migrations.js';
-import { createPgLedger } from './postgres/pg-ledger.js';
-import { pgMigrationTarget } from './postgres/pg-migrations.js';
-import { createPgPools } from './postgres/pg-pools.js';
-import { openSqliteFile } from './sqlite/sqlite-file.js';
-import { createSqliteLedger } from './sqlite/sqlite-ledger.js';
-import { sqliteMigrationTarget } from './sqlite/sqlite-migrations.js';
 
 export type LedgerOptions =
   | {
@@ -29,9 +23,15 @@ export type LedgerOptions =
       logger?: LedgerLogger;
     };
 
+/** Each backend's driver is loaded only when it is the one configured: a process never pays for both at start. */
 export async function createLedger(options: LedgerOptions): Promise<Ledger> {
   const logger = options.logger ?? silentLogger;
   if (options.kind === 'sqlite') {
+    const [{ openSqliteFile }, { createSqliteLedger }, { sqliteMigrationTarget }] = await Promise.all([
+      import('./sqlite/sqlite-file.js'),
+      import('./sqlite/sqlite-ledger.js'),
+      import('./sqlite/sqlite-migrations.js'),
+    ]);
     const db = openSqliteFile(options.path);
     try {
       await runMigrations(sqliteMigrationTarget(db), await loadMigrations('sqlite'), logger);
@@ -42,6 +42,11 @@ export async function createLedger(options: LedgerOptions): Promise<Ledger> {
     logger.info({ backend: 'sqlite', path: options.path ?? ':memory:' }, 'ledger ready');
     return createSqliteLedger(db);
   }
+  const [{ createPgLedger }, { pgMigrationTarget }, { createPgPools }] = await Promise.all([
+    import('./postgres/pg-ledger.js'),
+    import('./postgres/pg-migrations.js'),
+    import('./postgres/pg-pools.js'),
+  ]);
   const poolSize = options.poolSize ?? 10;
   const pools = createPgPools({
     databaseUrl: options.databaseUrl,
