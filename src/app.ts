@@ -22,7 +22,11 @@ import { operationRoutes } from './http/routes/operations.js';
 import { paymentRoutes } from './http/routes/payments.js';
 import { refundRoutes } from './http/routes/refunds.js';
 import { NOT_JSON, passThroughValidator, validateRequest } from './http/validation.js';
+import { registerEventMetrics } from './events/event-metrics.js';
+import { EventSender } from './events/event-sender.js';
+import { eventRoutes } from './http/routes/events.js';
 import { createLedger } from './ledger/create-ledger.js';
+import { EventFeed } from './refunds/event-feed.js';
 import { GatewayError } from './refunds/gateway-error.js';
 import type { Ledger } from './refunds/ledger.js';
 import type { PaymentGateway } from './refunds/payment-gateway.js';
@@ -105,6 +109,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
 
   const requestLog = trackRequestLogger(app);
   const ownLedger = deps.ledger === undefined;
+  // Callers that listen for events, by id (a rotated key's entries agree, config.ts checks).
+  const receivers = new Map(config.apiKeys.flatMap((entry) => (entry.events ? [[entry.id, entry.events] as const] : [])));
   const ledger =
     deps.ledger ??
     (await createLedger(
@@ -157,10 +163,11 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   app.addHook('preClose', async () => {
     draining = true;
   });
-  // An answer sent while draining closes its connection: a kept-alive idle connection would hold the close open
-  // until its keep-alive timeout, long after the last attempt in flight was answered.
-  app.addHook('onSend', async (_request, reply) => {
-    if (draining) reply.header('connection', 'close');
+  // While draining, a connection that goes idle after its answer is closed at once: kept alive, it would hold the
+  // close open until its keep-alive timeout, long after the last attempt in flight was answered. (A request already
+  // pipelined behind the answer keeps its connection busy, and gets its 503 first.)
+  app.addHook('onResponse', async () => {
+    if (draining) setImmediate(() => app.server.closeIdleConnections());
   });
   app.addHook('onRequest', async (request, reply) => {
     stampHeaders(request, reply);
@@ -204,7 +211,22 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
 
   await app.register(refundRoutes, services);
   await app.register(paymentRoutes, services);
+  await app.register(eventRoutes, { feed: new EventFeed({ ledger, seesAll: (id) => receivers.get(id)?.all === true }) });
   await app.register(operationRoutes, { ledger, gateway, metrics, stripeCheckTtlMs: 5_000 });
+
+  const eventMetrics = registerEventMetrics(metrics.registry, () => ledger.deliveryBacklog(now()));
+  const sender = new EventSender({
+    ledger,
+    receivers,
+    concurrency: config.eventsDeliveryConcurrency,
+    retryForMs: config.idempotencyRetentionDays * 86_400_000,
+    now,
+    onSent: (outcome) => {
+      eventMetrics.onSent(outcome);
+      if (outcome.result !== 'delivered') app.log.warn(outcome, 'event delivery failed');
+    },
+    onError: (err) => app.log.warn({ err }, 'event delivery loop failed; it goes on'),
+  });
 
   const prune = () =>
     ledger
@@ -213,11 +235,13 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       .catch((err: unknown) => app.log.warn({ err }, 'pruning idempotency records failed'));
   let pruneTimer: NodeJS.Timeout | undefined;
   app.addHook('onReady', async () => {
+    sender.start();
     void prune();
     pruneTimer = setInterval(prune, IDEMPOTENCY_PRUNE_INTERVAL_MS).unref();
   });
   app.addHook('onClose', async () => {
     clearInterval(pruneTimer);
+    await sender.stop();
     if (ownLedger) await ledger.close();
   });
   return app;

@@ -2,12 +2,30 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 
-export const SCOPES = ['refunds:read', 'refunds:write', 'payment_intents:write'] as const;
+export const SCOPES = ['refunds:read', 'refunds:write', 'payment_intents:write', 'refunds:approve'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 /** Stripe's API version, pinned here and nowhere else. */
 export const STRIPE_API_VERSION = '2026-10-28.endive';
 export const STRIPE_DEFAULT_API_BASE = 'https://api.stripe.com';
+
+/** Amounts per currency, in minor units; a currency not listed is unlimited. */
+export type PerCurrency = Readonly<Record<string, number>>;
+
+export interface CallerLimits {
+  maxAmount: PerCurrency;
+  dailyAmount: PerCurrency;
+  approvalAbove: PerCurrency;
+}
+
+/** Where a caller is told of changes (Standard Webhooks 1.0 deliveries). */
+export interface CallerEvents {
+  url: string;
+  /** `whsec_` + base64 of the key's bytes. */
+  secret: string;
+  /** Every refund's events, Dashboard refunds included; otherwise only the caller's own. */
+  all: boolean;
+}
 
 export interface ApiKeyEntry {
   id: string;
@@ -15,7 +33,24 @@ export interface ApiKeyEntry {
   keySha256: Buffer;
   scopes: readonly Scope[];
   rateLimitPerMinute: number;
+  limits: CallerLimits | undefined;
+  events: CallerEvents | undefined;
 }
+
+const currencyAmounts = z.record(
+  z.string().regex(/^[a-z]{3}$/, 'currencies are lower-case ISO 4217 codes'),
+  z.number().int().min(0).max(99_999_999_999),
+);
+
+/** A Standard Webhooks secret: whsec_ + base64 of 24 to 64 random bytes. */
+const eventsSecret = z.string().refine(
+  (text) => {
+    const match = /^whsec_([A-Za-z0-9+/]+={0,2})$/.exec(text);
+    const bytes = match?.[1] === undefined ? 0 : Buffer.from(match[1], 'base64').length;
+    return bytes >= 24 && bytes <= 64;
+  },
+  { message: 'must be whsec_ followed by the base64 of 24 to 64 random bytes' },
+);
 
 const apiKeyEntrySchema = z
   .strictObject({
@@ -27,6 +62,16 @@ const apiKeyEntrySchema = z
       .optional(),
     scopes: z.array(z.enum(SCOPES)).min(1),
     rate_limit_per_minute: z.number().int().min(1).max(1_000_000).optional(),
+    limits: z
+      .strictObject({ max_amount: currencyAmounts.optional(), daily_amount: currencyAmounts.optional(), approval_above: currencyAmounts.optional() })
+      .optional(),
+    events: z
+      .strictObject({
+        url: z.url({ protocol: /^https?$/, message: 'must be an http or https URL' }),
+        secret: eventsSecret,
+        all: z.boolean().optional(),
+      })
+      .optional(),
   })
   .refine((entry) => (entry.key === undefined) !== (entry.key_sha256 === undefined), {
     message: 'an entry needs exactly one of key and key_sha256',
@@ -38,8 +83,28 @@ const apiKeyEntrySchema = z
         entry.key !== undefined ? createHash('sha256').update(entry.key).digest() : Buffer.from(entry.key_sha256 ?? '', 'hex'),
       scopes: [...new Set(entry.scopes)],
       rateLimitPerMinute: entry.rate_limit_per_minute ?? 600,
+      limits:
+        entry.limits === undefined
+          ? undefined
+          : { maxAmount: entry.limits.max_amount ?? {}, dailyAmount: entry.limits.daily_amount ?? {}, approvalAbove: entry.limits.approval_above ?? {} },
+      events: entry.events === undefined ? undefined : { url: entry.events.url, secret: entry.events.secret, all: entry.events.all ?? false },
     }),
   );
+
+/** A caller rotating its key lists its id twice; what it may do and where it is told must not depend on which key it used. */
+const sameCallerAgrees = (entries: readonly ApiKeyEntry[], ctx: z.RefinementCtx): void => {
+  const first = new Map<string, ApiKeyEntry>();
+  entries.forEach((entry, index) => {
+    const seen = first.get(entry.id);
+    if (!seen) {
+      first.set(entry.id, entry);
+      return;
+    }
+    if (JSON.stringify([seen.limits, seen.events]) !== JSON.stringify([entry.limits, entry.events])) {
+      ctx.addIssue({ code: 'custom', path: [index], message: `entries for caller ${entry.id} must have the same limits and events` });
+    }
+  });
+};
 
 const jsonApiKeys = z.string().transform((text, ctx) => {
   try {
@@ -85,7 +150,10 @@ const envSchema = z
     LOCK_WAIT_MS: int(0, 120_000).default(10_000),
     BODY_LIMIT_BYTES: int(1024, 10 * 1024 * 1024).default(65_536),
     MAX_EVENT_LOOP_DELAY_MS: int(0, 60_000).default(1_000),
-    API_KEYS: jsonApiKeys.pipe(z.array(apiKeyEntrySchema).min(1, 'API_KEYS needs at least one entry')).optional(),
+    API_KEYS: jsonApiKeys
+      .pipe(z.array(apiKeyEntrySchema).min(1, 'API_KEYS needs at least one entry'))
+      .superRefine(sameCallerAgrees)
+      .optional(),
     DATABASE_URL: z
       .string()
       .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
@@ -96,6 +164,7 @@ const envSchema = z
     // Retired in v1.1 (PGlite was the embedded ledger); read only to say so instead of silently ignoring it.
     PGLITE_DIR: z.string().optional(),
     IDEMPOTENCY_RETENTION_DAYS: int(1, 3650).default(30),
+    EVENTS_DELIVERY_CONCURRENCY: int(1, 256).default(8),
     STRIPE_WEBHOOK_SECRET: z
       .string()
       .regex(/^whsec_\S+$/, 'must start with whsec_')
@@ -162,6 +231,8 @@ export interface Config {
   };
   idempotencyRetentionDays: number;
   webhookSecret: string | undefined;
+  /** Outbound event deliveries in flight per process. */
+  eventsDeliveryConcurrency: number;
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
@@ -205,6 +276,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
     },
     idempotencyRetentionDays: e.IDEMPOTENCY_RETENTION_DAYS,
     webhookSecret: e.STRIPE_WEBHOOK_SECRET,
+    eventsDeliveryConcurrency: e.EVENTS_DELIVERY_CONCURRENCY,
   };
   return { ok: true, config: deepFreeze(config) };
 }

@@ -1,6 +1,6 @@
 // Sandbox mode: the built-in Stripe emulator on a loopback port, seeded with demo payments, and a local API key.
 import { createHash, randomBytes } from 'node:crypto';
-import { SCOPES, type Config } from './config.js';
+import type { Config, Scope } from './config.js';
 import { DEMO_PAYMENTS } from './emulator/seed.js';
 import { startEmulator } from './emulator/server.js';
 
@@ -13,6 +13,9 @@ export interface Sandbox {
   close(): Promise<void>;
 }
 
+/** What the generated key may do: everything but approving (a caller never approves its own refund requests). */
+const SANDBOX_SCOPES: readonly Scope[] = ['refunds:read', 'refunds:write', 'payment_intents:write'];
+
 /** A test key for the emulator; it never leaves this process. */
 const SANDBOX_STRIPE_KEY = 'sk_test_sandbox';
 
@@ -22,7 +25,7 @@ export async function startSandbox(config: Config): Promise<Sandbox> {
   const apiKeys =
     generatedKey === undefined
       ? config.apiKeys
-      : [{ id: 'sandbox', keySha256: createHash('sha256').update(generatedKey).digest(), scopes: SCOPES, rateLimitPerMinute: 6000 }];
+      : [{ id: 'sandbox', keySha256: createHash('sha256').update(generatedKey).digest(), scopes: SANDBOX_SCOPES, rateLimitPerMinute: 6000, limits: undefined, events: undefined }];
   return {
     config: Object.freeze({ ...config, apiKeys, stripe: Object.freeze({ ...config.stripe, secretKey: SANDBOX_STRIPE_KEY, apiBase: emulator.url }) }),
     generatedKey,

@@ -1,4 +1,5 @@
 // Mappers from domain objects to the contract's JSON (snake_case, RFC 3339 timestamps).
+import type { EventObjectType, GatewayEvent } from '../refunds/events.js';
 import type { PaymentPicture } from '../refunds/payment-picture.js';
 import type { Refund } from '../refunds/types.js';
 
@@ -34,4 +35,19 @@ export const paymentDto = (p: PaymentPicture) => ({
   next_step: p.nextStep,
   refunds: p.refunds.map(refundDto),
   has_more_refunds: p.hasMoreRefunds,
+});
+
+/** Each kind of object an event can be about, to its contract JSON. */
+type EventObjectDto = ReturnType<typeof refundDto>;
+const EVENT_OBJECT_DTO: Record<EventObjectType, (object: never) => EventObjectDto> = {
+  refund: (object: Refund) => refundDto(object),
+};
+
+/** An event as callers receive it, pushed or pulled: the same JSON either way. */
+export const eventDto = (event: GatewayEvent) => ({
+  id: event.id,
+  type: event.type,
+  created: event.created.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+  sequence: event.sequence,
+  data: { object: EVENT_OBJECT_DTO[event.objectType](event.object as never), previous_status: event.previousStatus },
 });

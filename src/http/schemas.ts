@@ -1,5 +1,6 @@
 // The zod schemas of the HTTP contract: ids, request bodies and queries, the Refund, the payment picture, problems.
 import { z } from 'zod';
+import { EVENT_TYPES } from '../refunds/events.js';
 import { CANCELLATION_REASONS, REFUND_REASONS, REFUND_STATUSES, REQUESTABLE_REFUND_REASONS } from '../refunds/types.js';
 
 const idOf = (prefixes: readonly string[], what: string) =>
@@ -99,6 +100,52 @@ export const refundListQuery = z.strictObject({
 export const refundListSchema = z
   .object({ data: z.array(refundSchema), has_more: z.boolean() })
   .meta({ id: 'RefundList' });
+
+export const eventId = z.string().regex(/^evt_[A-Za-z0-9]{1,250}$/, 'must be an event id (evt_…)').meta({ example: 'evt_5d1f0c2a9b8e7d6c5b4a3f2e' });
+
+export const eventSchema = z
+  .object({
+    id: z.string(),
+    type: z.enum(EVENT_TYPES),
+    created: timestamp,
+    sequence: z.number().int().meta({ description: 'Rises by one per object: keep the highest you have seen.' }),
+    data: z.object({
+      object: refundSchema,
+      previous_status: z.string().nullable().meta({ description: 'The object’s status before this change; null when it is new.' }),
+    }),
+  })
+  .meta({
+    id: 'Event',
+    example: {
+      id: 'evt_5d1f0c2a9b8e7d6c5b4a3f2e',
+      type: 'refund.updated',
+      created: '2026-11-27T17:48:07Z',
+      sequence: 2,
+      data: {
+        object: {
+          id: 're_3PdemoRefund',
+          amount: 2500,
+          currency: 'usd',
+          status: 'failed',
+          charge: 'ch_DemoRefundFails',
+          payment_intent: 'pi_DemoRefundFails',
+          reason: null,
+          failure_reason: 'expired_or_canceled_card',
+          metadata: {},
+          requested_by: 'billing',
+          created: '2026-11-27T17:40:00Z',
+        },
+        previous_status: 'succeeded',
+      },
+    },
+  });
+
+export const eventListQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).default(10),
+  starting_after: eventId.optional().meta({ description: 'An event id: the page after it (oldest first).' }),
+});
+
+export const eventListSchema = z.object({ data: z.array(eventSchema), has_more: z.boolean() }).meta({ id: 'EventList' });
 
 export const paymentSchema = z
   .object({

@@ -1,4 +1,5 @@
 // The ledger as the rules see it: idempotency records, the refund index and per-payment turns; src/ledger/ implements it.
+import type { DeliveryBacklog, DeliveryResult, EventDelivery, EventQuery, GatewayEvent } from './events.js';
 import type { PaymentLocks } from './payment-locks.js';
 import type { Page, Refund, RefundStatus } from './types.js';
 
@@ -69,11 +70,31 @@ export interface Ledger {
    */
   pruneIdempotency(before: Date): Promise<number>;
 
-  /** Upserts a refund into the index. A refund never goes back from a final status to a non-final one. */
+  /**
+   * Upserts a refund into the index. A refund never goes back from a final status to a non-final one. When the refund
+   * is new to the index, or changed, a `refund.created` / `refund.updated` event is stored in the same write.
+   */
   recordRefund(refund: Refund, now: Date): Promise<void>;
   getIndexedRefund(id: string): Promise<Refund | null>;
   /** Newest first (by `created`, then by the order they were first recorded, newest first). */
   listIndexedRefunds(query: IndexedRefundQuery): Promise<Page<Refund>>;
+
+  /** The events a caller may see, oldest first; `validation_error` for an unknown `startingAfter`. */
+  listEvents(query: EventQuery): Promise<Page<GatewayEvent>>;
+  /**
+   * Makes up to `limit` deliveries for one listening caller out of the events recorded since it was last looked at
+   * (its own objects' events, or every event when `all`); returns how many. A caller seen for the first time starts
+   * with the events recorded after that moment. Safe to run from every replica at once.
+   */
+  fanOutEvents(input: { caller: string; all: boolean; now: Date; limit: number }): Promise<number>;
+  /**
+   * Takes up to `limit` deliveries that are due and not held by another sender (or whose sender's lease ran out), and
+   * holds them for `leaseMs`: across replicas, each is being sent by one at a time.
+   */
+  claimDeliveries(input: { holder: string; now: Date; limit: number; leaseMs: number }): Promise<EventDelivery[]>;
+  /** Records how a held delivery went; a sender that no longer holds it changes nothing. */
+  settleDelivery(input: { eventId: string; caller: string; holder: string; now: Date; result: DeliveryResult }): Promise<void>;
+  deliveryBacklog(now: Date): Promise<DeliveryBacklog>;
 
   /** Per-payment turns that hold across every process sharing this ledger. */
   readonly paymentLocks: PaymentLocks;

@@ -46,7 +46,8 @@ for (const backend of ledgerBackends) {
       const thrown = new GatewayError('amount_exceeds_refundable', 'too much', { fields: { refundable_amount: 5 } });
 
       expect(await rejectionOf(ledger.paymentLocks.withTurn('ch_1', 1_000, () => Promise.reject(thrown)))).toBe(thrown);
-      expect(await ledger.paymentLocks.withTurn('ch_1', 0, async () => 'again')).toBe('again');
+      // Free again as soon as its release reaches the database (the release does not hold up the answer).
+      expect(await ledger.paymentLocks.withTurn('ch_1', 1_000, async () => 'again')).toBe('again');
     });
 
     it('when the work uses the ledger while holding the lock, then those calls go through', async () => {

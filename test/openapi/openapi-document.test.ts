@@ -28,7 +28,7 @@ describe('openapi/openapi.json', () => {
     const doc = JSON.parse(await readFile(OPENAPI_PATH, 'utf8')) as { openapi: string; paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths).sort()).toEqual(
-      ['/healthz', '/metrics', '/readyz', '/v1/payment-intents/{id}/cancel', '/v1/payments/{id}', '/v1/refunds', '/v1/refunds/{id}'].sort(),
+      ['/healthz', '/metrics', '/readyz', '/v1/events', '/v1/payment-intents/{id}/cancel', '/v1/payments/{id}', '/v1/refunds', '/v1/refunds/{id}'].sort(),
     );
     expect(Object.keys(doc.paths['/v1/refunds']!.post!.responses).sort()).toEqual(
       ['201', '400', '401', '403', '404', '409', '413', '415', '422', '429', '500', '502', '503', '504'].sort(),

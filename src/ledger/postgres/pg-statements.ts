@@ -1,36 +1,57 @@
 // The ledger's SQL on PostgreSQL, each written so the refund path costs as few round trips as it can.
 
 /**
- * Upsert of one refund into the index, its parameters starting at `$first` (the twelve of refundParams, then the
- * time). Webhooks arrive twice and out of order, so an update that would move a final refund back to pending or
- * requires_action is stale and skipped whole; final → other final is real (Stripe fails a succeeded refund). Who asked
- * is kept even if a later report lacks it, `seq` and `created` never change, and a report that changes nothing writes
- * nothing (reads re-record what they read).
+ * The CTEs that write one refund into the index and, if it is new or changed, its event — one statement, so the change
+ * and the news of it are never apart. Parameters start at `$first`: the twelve of refundParams, the time, the event's
+ * id, and the refund as JSON. `guard` (SQL) skips the
+ * whole write when false. Webhooks arrive twice and out of order, so an update that would move a final refund back to
+ * pending or requires_action is stale and skipped whole; final → other final is real (Stripe fails a succeeded refund).
+ * Who asked is kept even if a later report lacks it, `seq` and `created` never change, and a report that changes
+ * nothing writes nothing (reads re-record what they read). Two writers racing on one refund collide on the event's
+ * (object, sequence) and the loser runs again.
  */
-export function refundUpsert(first: number, source = 'VALUES'): string {
+export function refundChange(first: number, guard = 'true'): string {
   const p = (i: number) => `$${first + i}`;
   // Cast every parameter: in the INSERT … SELECT form PostgreSQL would otherwise read them all as text.
   const types = ['text', 'bigint', 'text', 'text', 'text', 'text', 'text', 'text', 'jsonb', 'text', 'text', 'bigint', 'timestamptz'];
-  const values = `(${[...types, 'timestamptz'].map((type, i) => `${p(Math.min(i, 12))}::${type}`).join(', ')})`;
-  return `INSERT INTO refunds AS r
-       (id, amount, currency, status, charge, payment_intent, reason, failure_reason, metadata, requested_by,
-        gateway_request_id, created, recorded_at, updated_at)
-     ${source === 'VALUES' ? `VALUES ${values}` : `SELECT ${values.slice(1, -1)} WHERE ${source}`}
-     ON CONFLICT (id) DO UPDATE SET
-       amount = excluded.amount, currency = excluded.currency, status = excluded.status, charge = excluded.charge,
-       payment_intent = excluded.payment_intent, reason = excluded.reason, failure_reason = excluded.failure_reason,
-       metadata = excluded.metadata,
-       requested_by = coalesce(excluded.requested_by, r.requested_by),
-       gateway_request_id = coalesce(excluded.gateway_request_id, r.gateway_request_id),
-       updated_at = excluded.updated_at
-     WHERE NOT (r.status IN ('succeeded', 'failed', 'canceled') AND excluded.status IN ('pending', 'requires_action'))
-       AND (r.amount, r.currency, r.status, r.charge, r.payment_intent, r.reason, r.failure_reason, r.metadata,
-            r.requested_by, r.gateway_request_id)
-           IS DISTINCT FROM
-           (excluded.amount, excluded.currency, excluded.status, excluded.charge, excluded.payment_intent, excluded.reason,
-            excluded.failure_reason, excluded.metadata, coalesce(excluded.requested_by, r.requested_by),
-            coalesce(excluded.gateway_request_id, r.gateway_request_id))`;
+  const values = [...types, 'timestamptz'].map((type, i) => `${p(Math.min(i, 12))}::${type}`).join(', ');
+  return `previous AS (
+    SELECT status FROM refunds WHERE id = ${p(0)}::text
+  ), indexed AS (
+    INSERT INTO refunds AS r
+         (id, amount, currency, status, charge, payment_intent, reason, failure_reason, metadata, requested_by,
+          gateway_request_id, created, recorded_at, updated_at)
+       SELECT ${values} WHERE ${guard}
+       ON CONFLICT (id) DO UPDATE SET
+         amount = excluded.amount, currency = excluded.currency, status = excluded.status, charge = excluded.charge,
+         payment_intent = excluded.payment_intent, reason = excluded.reason, failure_reason = excluded.failure_reason,
+         metadata = excluded.metadata,
+         requested_by = coalesce(excluded.requested_by, r.requested_by),
+         gateway_request_id = coalesce(excluded.gateway_request_id, r.gateway_request_id),
+         updated_at = excluded.updated_at
+       WHERE NOT (r.status IN ('succeeded', 'failed', 'canceled') AND excluded.status IN ('pending', 'requires_action'))
+         AND (r.amount, r.currency, r.status, r.charge, r.payment_intent, r.reason, r.failure_reason, r.metadata,
+              r.requested_by, r.gateway_request_id)
+             IS DISTINCT FROM
+             (excluded.amount, excluded.currency, excluded.status, excluded.charge, excluded.payment_intent, excluded.reason,
+              excluded.failure_reason, excluded.metadata, coalesce(excluded.requested_by, r.requested_by),
+              coalesce(excluded.gateway_request_id, r.gateway_request_id))
+    RETURNING id, requested_by
+  ), event AS (
+    INSERT INTO events (id, type, owner, object_type, object_id, sequence, object, previous_status, created_at)
+    SELECT ${p(13)}::text, CASE WHEN previous.status IS NULL THEN 'refund.created' ELSE 'refund.updated' END,
+           indexed.requested_by, 'refund', indexed.id,
+           coalesce((SELECT max(sequence) FROM events WHERE object_type = 'refund' AND object_id = indexed.id), 0) + 1,
+           ${p(14)}::json, previous.status, ${p(12)}::timestamptz
+      FROM indexed LEFT JOIN previous ON true
+    RETURNING id
+  )`;
 }
+
+/** How many parameters refundChange takes: the refund's twelve, the time, the event's id, the refund as stored. */
+export const REFUND_CHANGE_PARAMS = 15;
+
+export const RECORD_REFUND = `WITH ${refundChange(1)} SELECT count(*) AS changed FROM indexed`;
 
 /**
  * A new key is inserted and, in the same statement, an existing record is read: the common case (a new refund) and a
@@ -60,7 +81,7 @@ export const TAKE_RECORD = `
      AND (state = 'open' OR (state = 'in_progress' AND lease_expires_at <= $5::timestamptz))
   RETURNING request_id`;
 
-/** Completes the record (if this attempt still holds it) and indexes the refund, in one statement. */
+/** Completes the record (if this attempt still holds it) and indexes the refund with its event, in one statement. */
 export const COMPLETE_RECORD = `
   WITH completed AS (
     UPDATE idempotency_records
@@ -68,10 +89,8 @@ export const COMPLETE_RECORD = `
            updated_at = $4::timestamptz
      WHERE scope = $1 AND state = 'in_progress' AND holder = $5
     RETURNING 1
-  ), indexed AS (
-    ${refundUpsert(6, '$6::text IS NOT NULL')}
-  )
-  SELECT count(*) AS completed FROM completed`;
+  ), ${refundChange(6, '$6::text IS NOT NULL')}
+  SELECT (SELECT count(*) FROM completed) AS completed`;
 
 export const RELEASE_RECORD = `
   UPDATE idempotency_records
@@ -81,3 +100,59 @@ export const RELEASE_RECORD = `
 export const PRUNE_RECORDS = `
   WITH deleted AS (DELETE FROM idempotency_records WHERE created_at < $1::timestamptz AND state = 'completed' RETURNING 1)
   SELECT count(*) AS deleted FROM deleted`;
+
+/**
+ * Due deliveries nobody holds, taken and held in one statement. SKIP LOCKED: two replicas claiming at the same moment
+ * take different rows instead of queueing on each other.
+ */
+/** A caller seen for the first time starts at the newest event (its history is in the pull feed). */
+export const START_CURSOR = `
+  INSERT INTO event_cursors (caller, last_seq) VALUES ($1, (SELECT coalesce(max(seq), 0) FROM events))
+  ON CONFLICT (caller) DO NOTHING`;
+
+/**
+ * Makes one caller's deliveries out of the events after its cursor (its own objects', or all), and moves the cursor,
+ * in one statement. The cursor row's lock makes two replicas fanning out for the same caller take turns (the second
+ * then reads the cursor the first moved); ON CONFLICT makes a repeat harmless.
+ */
+export const FAN_OUT = `
+  WITH cursor AS (
+    SELECT last_seq FROM event_cursors WHERE caller = $1 FOR UPDATE
+  ), due AS (
+    SELECT e.id, e.seq FROM events e, cursor
+     WHERE e.seq > cursor.last_seq AND ($2::boolean OR e.owner = $1)
+     ORDER BY e.seq LIMIT $3
+  ), made AS (
+    INSERT INTO event_deliveries (event_id, caller, state, next_attempt_at, created_at)
+    SELECT id, $1, 'pending', $4::timestamptz, $4::timestamptz FROM due
+    ON CONFLICT DO NOTHING
+    RETURNING 1
+  ), moved AS (
+    UPDATE event_cursors SET last_seq = (SELECT max(seq) FROM due) WHERE caller = $1 AND EXISTS (SELECT 1 FROM due)
+  )
+  SELECT count(*) AS made FROM made`;
+
+export const CLAIM_DELIVERIES = `
+  WITH due AS (
+    SELECT event_id, caller FROM event_deliveries
+     WHERE state = 'pending' AND next_attempt_at <= $1::timestamptz AND (lease_until IS NULL OR lease_until <= $1::timestamptz)
+     ORDER BY next_attempt_at
+     LIMIT $2
+     FOR UPDATE SKIP LOCKED
+  ), held AS (
+    UPDATE event_deliveries d SET holder = $3, lease_until = $4::timestamptz
+      FROM due WHERE d.event_id = due.event_id AND d.caller = due.caller
+    RETURNING d.event_id, d.caller, d.attempts
+  )
+  SELECT held.caller, held.attempts, e.seq, e.id, e.type, e.owner, e.object_type, e.object_id, e.sequence, e.object,
+         e.previous_status, e.created_at
+    FROM held JOIN events e ON e.id = held.event_id`;
+
+export const SETTLE_DELIVERY = `
+  UPDATE event_deliveries
+     SET state = $4, attempts = attempts + 1, next_attempt_at = coalesce($5::timestamptz, next_attempt_at),
+         last_error = $6, delivered_at = CASE WHEN $4 = 'delivered' THEN $7::timestamptz END, holder = NULL, lease_until = NULL
+   WHERE event_id = $1 AND caller = $2 AND holder = $3`;
+
+export const DELIVERY_BACKLOG = `
+  SELECT count(*) AS pending, min(created_at) AS oldest FROM event_deliveries WHERE state = 'pending'`;

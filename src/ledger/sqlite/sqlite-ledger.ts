@@ -1,12 +1,14 @@
 // The Ledger port on an embedded SQLite file: one process, synchronous statements, each method one short transaction.
 import type Database from 'better-sqlite3';
+import { newEventId } from '../../refunds/events.js';
 import type { BeginIdempotentInput, CompleteIdempotentInput, IdempotencyBegin, Ledger } from '../../refunds/ledger.js';
 import { InProcessPaymentLocks } from '../../refunds/payment-locks.js';
 import type { Refund } from '../../refunds/types.js';
+import { EVENT_COLUMNS, listEvents, refundEventObject, toEvent, type EventRow } from '../event-rows.js';
 import { decide, type ExistingRecord } from '../idempotency-decision.js';
 import { guarded } from '../ledger-errors.js';
 import { listIndexedRefunds } from '../refund-list.js';
-import { REFUND_COLUMNS, refundParams, toRefund, type RefundRow } from '../refund-rows.js';
+import { readTime, REFUND_COLUMNS, refundParams, toRefund, type RefundRow } from '../refund-rows.js';
 
 /** `$1`, `$2`… in SQL, bound from an array: better-sqlite3 reads `$1` as the named parameter "1". */
 const named = (params: readonly unknown[]): Record<string, unknown> => Object.fromEntries(params.map((value, i) => [String(i + 1), value]));
@@ -46,7 +48,19 @@ export function createSqliteLedger(db: Database.Database): Ledger {
   };
   const all = <Row>(sql: string, params: readonly unknown[] = []): Row[] => prepared(sql).all(named(params)) as Row[];
   const write = (sql: string, params: readonly unknown[]): number => prepared(sql).run(named(params)).changes;
-  const upsert = (refund: Refund, now: Date): void => void write(UPSERT_REFUND, [...refundParams(refund), iso(now)]);
+  /** The refund into the index and, when it is new or changed, its event: called inside a transaction. */
+  const upsert = (refund: Refund, now: Date): void => {
+    const [previous] = all<{ status: string }>('SELECT status FROM refunds WHERE id = $1', [refund.id]);
+    if (write(UPSERT_REFUND, [...refundParams(refund), iso(now)]) === 0) return;
+    const [owner] = all<{ requested_by: string | null }>('SELECT requested_by FROM refunds WHERE id = $1', [refund.id]);
+    const [last] = all<{ sequence: number | null }>(`SELECT max(sequence) AS sequence FROM events WHERE object_type = 'refund' AND object_id = $1`, [refund.id]);
+    write(
+      `INSERT INTO events (id, type, owner, object_type, object_id, sequence, object, previous_status, created_at)
+       VALUES ($1, $2, $3, 'refund', $4, $5, $6, $7, $8)`,
+      [newEventId(), previous ? 'refund.updated' : 'refund.created', owner?.requested_by ?? null, refund.id, (last?.sequence ?? 0) + 1, refundEventObject(refund), previous?.status ?? null, iso(now)],
+    );
+  };
+  const recordRefund = db.transaction(upsert);
 
   // Each is synchronous from BEGIN to COMMIT, so nothing else in this process can run in between.
   const begin = db.transaction((input: BeginIdempotentInput): IdempotencyBegin => {
@@ -84,6 +98,45 @@ export function createSqliteLedger(db: Database.Database): Ledger {
     );
   });
 
+  const fanOut = db.transaction((caller: string, everything: boolean, now: Date, limit: number): number => {
+    write('INSERT INTO event_cursors (caller, last_seq) VALUES ($1, (SELECT coalesce(max(seq), 0) FROM events)) ON CONFLICT (caller) DO NOTHING', [caller]);
+    const due = all<{ id: string; seq: number }>(
+      `SELECT e.id, e.seq FROM events e, event_cursors c
+        WHERE c.caller = $1 AND e.seq > c.last_seq AND ($2 = 1 OR e.owner = $1) ORDER BY e.seq LIMIT $3`,
+      [caller, everything ? 1 : 0, limit],
+    );
+    let made = 0;
+    for (const event of due) {
+      made += write(
+        `INSERT INTO event_deliveries (event_id, caller, state, next_attempt_at, created_at) VALUES ($1, $2, 'pending', $3, $3)
+         ON CONFLICT DO NOTHING`,
+        [event.id, caller, iso(now)],
+      );
+    }
+    const last = due.at(-1);
+    if (last) write('UPDATE event_cursors SET last_seq = $2 WHERE caller = $1', [caller, last.seq]);
+    return made;
+  });
+
+  const claim = db.transaction((holder: string, now: Date, limit: number, leaseMs: number) => {
+    const due = all<EventRow & { caller: string; attempts: number }>(
+      `SELECT d.caller, d.attempts, ${EVENT_COLUMNS.split(', ').map((c) => `e.${c}`).join(', ')}
+         FROM event_deliveries d JOIN events e ON e.id = d.event_id
+        WHERE d.state = 'pending' AND d.next_attempt_at <= $1 AND (d.lease_until IS NULL OR d.lease_until <= $1)
+        ORDER BY d.next_attempt_at LIMIT $2`,
+      [iso(now), limit],
+    );
+    for (const row of due) {
+      write('UPDATE event_deliveries SET holder = $3, lease_until = $4 WHERE event_id = $1 AND caller = $2', [
+        row.id,
+        row.caller,
+        holder,
+        iso(new Date(now.getTime() + leaseMs)),
+      ]);
+    }
+    return due.map((row) => ({ event: toEvent(row), caller: row.caller, attempts: Number(row.attempts) }));
+  });
+
   const paymentLocks = new InProcessPaymentLocks();
   return {
     beginIdempotent: (input) => guarded(async () => begin(input)),
@@ -98,13 +151,32 @@ export function createSqliteLedger(db: Database.Database): Ledger {
       }),
     pruneIdempotency: (before) =>
       guarded(async () => write(`DELETE FROM idempotency_records WHERE created_at < $1 AND state = 'completed'`, [iso(before)])),
-    recordRefund: (refund, now) => guarded(async () => upsert(refund, now)),
+    recordRefund: (refund, now) => guarded(async () => recordRefund(refund, now)),
     getIndexedRefund: (id) =>
       guarded(async () => {
         const [row] = all<RefundRow>(`SELECT ${REFUND_COLUMNS} FROM refunds WHERE id = $1`, [id]);
         return row === undefined ? null : toRefund(row);
       }),
     listIndexedRefunds: (query) => guarded(() => listIndexedRefunds(async (sql, params) => all(sql, params), query)),
+    listEvents: (query) => guarded(() => listEvents(async (sql, params) => all(sql, params), query)),
+    fanOutEvents: ({ caller, all, now, limit }) => guarded(async () => fanOut(caller, all, now, limit)),
+    claimDeliveries: ({ holder, now, limit, leaseMs }) => guarded(async () => claim(holder, now, limit, leaseMs)),
+    settleDelivery: ({ eventId, caller, holder, now, result }) =>
+      guarded(async () => {
+        write(
+          `UPDATE event_deliveries
+              SET state = $4, attempts = attempts + 1, next_attempt_at = coalesce($5, next_attempt_at), last_error = $6,
+                  delivered_at = CASE WHEN $4 = 'delivered' THEN $7 END, holder = NULL, lease_until = NULL
+            WHERE event_id = $1 AND caller = $2 AND holder = $3`,
+          [eventId, caller, holder, result.kind === 'retry' ? 'pending' : result.kind, result.kind === 'retry' ? iso(result.at) : null, result.kind === 'delivered' ? null : result.error, iso(now)],
+        );
+      }),
+    deliveryBacklog: (now) =>
+      guarded(async () => {
+        const [row] = all<{ pending: number; oldest: string | null }>(`SELECT count(*) AS pending, min(created_at) AS oldest FROM event_deliveries WHERE state = 'pending'`);
+        const oldest = row?.oldest ? readTime(row.oldest) : null;
+        return { pending: Number(row?.pending ?? 0), oldestPendingSeconds: oldest ? Math.max(0, (now.getTime() - oldest.getTime()) / 1000) : null };
+      }),
     paymentLocks,
     ping: () => guarded(async () => void all('SELECT 1')),
     close: async () => {
