@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { ControlError, settingsPatchSchema, type EmulatorControl } from './control.js';
 import { faultSpecSchema } from './faults.js';
 import { safeDecode } from './router.js';
+import { EVENT_NAME } from './webhook-endpoints.js';
 import { webhookFaultSpecSchema } from './webhook-faults.js';
 
 type Handler = (input: { body: unknown; query: URLSearchParams; id: string }) => unknown;
@@ -14,7 +15,7 @@ const endpointSchema = z
   .object({
     url: z.url({ protocol: /^https?$/ }),
     secret: z.string().regex(/\S/, 'a secret cannot be blank').optional(),
-    enabled_events: z.array(z.string().min(1)).min(1).optional(),
+    enabled_events: z.array(z.string().regex(EVENT_NAME, 'an event name or *')).min(1).optional(),
     backfill: z.boolean().optional(),
   })
   .strict();

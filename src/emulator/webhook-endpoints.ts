@@ -77,8 +77,9 @@ function readUrl(params: Params): string | undefined {
   return url;
 }
 
-// Stripe refuses names it does not know; the emulator checks only their shape (a dotted lower-case name, or `*`).
-const EVENT_NAME = /^(\*|[a-z_]+(\.([a-z_]+|\*))*)$/;
+// `*` (every event) or an event name, as at Stripe (no group wildcards). Stripe also refuses names it does not know; the
+// emulator checks only their shape (dotted lower-case words).
+export const EVENT_NAME = /^(\*|[a-z_]+(\.[a-z_]+)+)$/;
 
 function readEnabledEvents(params: Params): string[] | undefined {
   const raw = params['enabled_events'];

@@ -43,7 +43,7 @@ describe('webhook endpoints API', () => {
 
   it('when an endpoint is disabled, updated and deleted, then each answer says so and a deleted one is 404', async () => {
     const endpoint = await h.stripe.webhookEndpoints.create({ url: 'https://example.com/a', enabled_events: ['*'] });
-    expect(await h.stripe.webhookEndpoints.update(endpoint.id, { disabled: true, url: 'https://example.com/b', enabled_events: ['refund.*' as 'refund.created'] })).toMatchObject({ status: 'disabled', url: 'https://example.com/b', enabled_events: ['refund.*'] });
+    expect(await h.stripe.webhookEndpoints.update(endpoint.id, { disabled: true, url: 'https://example.com/b', enabled_events: ['refund.failed'] })).toMatchObject({ status: 'disabled', url: 'https://example.com/b', enabled_events: ['refund.failed'] });
     const deleted = await h.stripe.webhookEndpoints.del(endpoint.id);
     expect(deleted).toMatchObject({ id: endpoint.id, object: 'webhook_endpoint', deleted: true });
     expect(await fail(h.stripe.webhookEndpoints.retrieve(endpoint.id))).toMatchObject({ statusCode: 404, code: 'resource_missing' });
@@ -56,6 +56,8 @@ describe('webhook endpoints API', () => {
     expect(await create({ url: 'https://example.com' })).toMatchObject({ statusCode: 400, code: 'parameter_missing', param: 'enabled_events' });
     expect(await create({ url: 'ftp://example.com', enabled_events: ['*'] })).toMatchObject({ statusCode: 400, param: 'url' });
     expect(await create({ url: 'https://example.com', enabled_events: ['Refund Created'] })).toMatchObject({ statusCode: 400, param: 'enabled_events[0]' });
+    // Stripe takes `*` or event names: no group wildcards.
+    expect(await create({ url: 'https://example.com', enabled_events: ['refund.created', 'refund.*'] })).toMatchObject({ statusCode: 400, param: 'enabled_events[1]' });
     expect(await create({ url: 'https://example.com', enabled_events: ['*'], colour: 'red' })).toMatchObject({ statusCode: 400, code: 'parameter_unknown', param: 'colour' });
   });
 });
@@ -114,9 +116,9 @@ describe('signed deliveries', () => {
     expect((await h.stripe.events.list({ delivery_success: true, type: 'refund.created' })).data.map((e) => e.id)).toEqual([event?.id]);
   });
 
-  it('when endpoints ask for some events only, then each gets what it asked for (exact names and * groups)', async () => {
+  it('when endpoints ask for some events only, then each gets what it asked for', async () => {
     const only = await subscribed(['charge.refunded']);
-    const group = await subscribed(['refund.*']);
+    const group = await subscribed(['refund.created', 'refund.updated']);
     const { chargeId } = await createPayment(h.stripe, { amount: 5000 });
     const refund = await h.stripe.refunds.create({ charge: chargeId, amount: 100 });
     await h.stripe.refunds.update(refund.id, { metadata: { a: 'b' } });
