@@ -7,7 +7,7 @@ const envSchema = z
     EMULATOR_PORT: z.coerce.number().int().min(0).max(65_535).default(12_111),
     EMULATOR_HOST: z.string().min(1).default('127.0.0.1'),
     EMULATOR_SEED: z.enum(['true', 'false', '1', '0']).default('false'),
-    EMULATOR_EVENT_LIMIT: z.coerce.number().int().min(1).default(20_000),
+    EMULATOR_EVENT_LIMIT: z.coerce.number().int().min(1).default(10_000),
     /** One webhook endpoint from the start (e.g. the gateway's /v1/webhooks/stripe), signed with EMULATOR_WEBHOOK_SECRET. */
     EMULATOR_WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
     EMULATOR_WEBHOOK_SECRET: z.string().regex(/\S/, 'must not be blank').optional(),

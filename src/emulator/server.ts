@@ -22,7 +22,7 @@ export interface StartEmulatorOptions {
   recordResponses?: boolean;
   /** How many requests the request log keeps (newest); default 10 000. The webhook delivery log keeps as many. */
   requestLogLimit?: number;
-  /** How many events are kept at most (the oldest go first; besides, events older than 30 days of emulator clock go); default 20 000. */
+  /** How many events are kept at most (the oldest go first; besides, events older than 30 days of emulator clock go); default 10 000 (about 23 MB). */
   eventLimit?: number;
   /** Webhook endpoints that exist from the start and after every reset, signed with the given secrets (sandbox: the gateway). */
   webhooks?: readonly ConfiguredWebhook[];
@@ -62,7 +62,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     logger,
     recordResponses: options.recordResponses ?? false,
     requestLogLimit: options.requestLogLimit ?? 10_000,
-    eventLimit: options.eventLimit ?? 20_000,
+    eventLimit: options.eventLimit ?? 10_000,
     webhooks: options.webhooks ?? [],
   });
   const control = createControl(rt);
