@@ -71,6 +71,7 @@ export class WebhookDispatcher {
   private readonly active = new Set<Job>();
   private queue = new Fifo<Job>();
   private sending = 0;
+  private pumpScheduled = false;
   private held = new Map<string, Job[]>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private aborter = new AbortController();
@@ -159,6 +160,7 @@ export class WebhookDispatcher {
     this.active.clear();
     this.queue = new Fifo();
     this.sending = 0;
+    this.pumpScheduled = false;
     this.held = new Map();
     this.log = [];
     this.faults.clear();
@@ -193,7 +195,15 @@ export class WebhookDispatcher {
     job.record.state = 'pending';
     job.record.next_attempt_at = null;
     this.queue.push(job);
-    this.pump();
+    // Sent on a later turn of the event loop: the API answer that made the event is written first, never held up.
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    const generation = this.generation;
+    setImmediate(() => {
+      if (generation !== this.generation) return;
+      this.pumpScheduled = false;
+      this.pump();
+    });
   }
 
   private pump(): void {
