@@ -48,7 +48,9 @@ export function buildExpandTree(type: ExpandableType, paths: readonly string[]):
     for (const part of parts) {
       const childType = EXPANDABLE[nodeType][part];
       if (childType === undefined) {
-        throw invalidRequest(`This property cannot be expanded (${part}). The emulator expands only: ${Object.keys(EXPANDABLE[nodeType]).join(', ')}.`, { param: 'expand' });
+        const expandable = Object.keys(EXPANDABLE[nodeType]);
+        const hint = expandable.length === 0 ? 'Nothing in this object can be expanded.' : `The emulator expands only: ${expandable.join(', ')}.`;
+        throw invalidRequest(`This property cannot be expanded (${part}). ${hint}`, { param: 'expand' });
       }
       let child = node.get(part);
       if (!child) {
