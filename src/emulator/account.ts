@@ -4,6 +4,9 @@ import { rejectUnknown } from './form.js';
 import { defineRoute, type PreparedRoute } from './router.js';
 import type { EmulatorState } from './state.js';
 
+/** The account's default API version: what answers without `Stripe-Version` and every event is rendered with. */
+export const ACCOUNT_API_VERSION = '2026-10-28.endive';
+
 function renderAccount(state: EmulatorState): Record<string, unknown> {
   return {
       id: state.account.id,

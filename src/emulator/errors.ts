@@ -64,3 +64,9 @@ export const unrecognizedUrl = (method: string, path: string): StripeError =>
     type: 'invalid_request_error',
     message: `Unrecognized request URL (${method}: ${path}). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.`,
   });
+
+/** Stripe's 429 for going over a rate limit (the message is UNCONFIRMED). No `Stripe-Should-Retry`: the SDK does not retry it. */
+export const RATE_LIMIT_MESSAGE = 'Request rate limit exceeded. You can learn more about rate limits here https://stripe.com/docs/rate-limits.';
+
+export const rateLimited = (headers: Record<string, string> = {}, message = RATE_LIMIT_MESSAGE): StripeError =>
+  new StripeError({ status: 429, type: 'invalid_request_error', code: 'rate_limit', message, headers });

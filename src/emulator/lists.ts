@@ -76,12 +76,17 @@ function lowerBound<T extends StoredRecord>(ids: readonly string[], records: Lis
   return lo;
 }
 
+/** A filter a list applies beyond `created` (an event's type, …): items it refuses are skipped, not counted. */
+export type Keep<T> = (item: T) => boolean;
+
+const keepAll = (): boolean => true;
+
 /** Walks `ids` from `from` one `step` at a time, keeping up to `limit` items in the `created` range; `hasMore` when another was there. */
-function walk<T extends StoredRecord>(ids: readonly string[], records: ListSource<T>, from: number, step: 1 | -1, query: ListQuery): { data: T[]; hasMore: boolean } {
+function walk<T extends StoredRecord>(ids: readonly string[], records: ListSource<T>, from: number, step: 1 | -1, query: ListQuery, keep: Keep<T>): { data: T[]; hasMore: boolean } {
   const data: T[] = [];
   for (let i = from; i >= 0 && i < ids.length; i += step) {
     const item = records.get(ids[i] ?? '');
-    if (item === undefined || !inRange(item.created, query.created)) continue;
+    if (item === undefined || !inRange(item.created, query.created) || !keep(item)) continue;
     if (data.length === query.limit) return { data, hasMore: true };
     data.push(item);
   }
@@ -89,18 +94,18 @@ function walk<T extends StoredRecord>(ids: readonly string[], records: ListSourc
 }
 
 /** One page, newest first. `ids` is in creation order; a cursor is any object of the same kind (Stripe's rule). */
-export function paginate<T extends StoredRecord>(ids: readonly string[], records: ListSource<T>, query: ListQuery): { data: T[]; hasMore: boolean } {
+export function paginate<T extends StoredRecord>(ids: readonly string[], records: ListSource<T>, query: ListQuery, keep: Keep<T> = keepAll): { data: T[]; hasMore: boolean } {
   if (query.endingBefore !== undefined) {
     // Items newer than the cursor, the ones closest to it first; then shown newest first like every page.
     const cursor = records.get(query.endingBefore);
     if (cursor === undefined) throw resourceMissing(records.kind, query.endingBefore, 'ending_before');
-    const page = walk(ids, records, lowerBound(ids, records, cursor.seq + 1), 1, query);
+    const page = walk(ids, records, lowerBound(ids, records, cursor.seq + 1), 1, query, keep);
     return { data: page.data.reverse(), hasMore: page.hasMore };
   }
-  if (query.startingAfter === undefined) return walk(ids, records, ids.length - 1, -1, query);
+  if (query.startingAfter === undefined) return walk(ids, records, ids.length - 1, -1, query, keep);
   const cursor = records.get(query.startingAfter);
   if (cursor === undefined) throw resourceMissing(records.kind, query.startingAfter, 'starting_after');
-  return walk(ids, records, lowerBound(ids, records, cursor.seq) - 1, -1, query);
+  return walk(ids, records, lowerBound(ids, records, cursor.seq) - 1, -1, query, keep);
 }
 
 export function listBody(url: string, data: unknown[], hasMore: boolean): Record<string, unknown> {

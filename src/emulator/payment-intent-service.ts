@@ -1,4 +1,5 @@
 // The PaymentIntent state machine: create, confirm (the test payment method decides), capture and cancel.
+import { emitPaymentIntentCanceled } from './change-events.js';
 import { captureCharge, insertCharge } from './charge-service.js';
 import { invalidRequest, StripeError } from './errors.js';
 import { findTestPaymentMethod } from './payment-methods.js';
@@ -177,4 +178,5 @@ export function cancelPaymentIntent(state: EmulatorState, pi: PaymentIntentRecor
   pi.cancellationReason = reason;
   pi.amountCapturable = 0;
   pi.nextAction = null;
+  emitPaymentIntentCanceled(state, pi);
 }

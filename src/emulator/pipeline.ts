@@ -1,14 +1,14 @@
-// One /v1 request, in Stripe's order: faults (before anything), auth, route, validation, idempotency, then the work.
+// One /v1 request, in Stripe's order: faults (before anything), auth, route, rate limit, validation, idempotency, then the work.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ACCOUNT_API_VERSION } from './account.js';
 import { authenticate } from './auth.js';
-import { errorBody, StripeError, unrecognizedUrl } from './errors.js';
+import { errorBody, rateLimited, StripeError, unrecognizedUrl } from './errors.js';
 import type { Fault } from './faults.js';
 import { parseForm } from './form.js';
 import { fingerprint } from './idempotency.js';
 import { settle } from './refund-service.js';
 import type { Runtime } from './runtime.js';
 
-const DEFAULT_API_VERSION = '2026-10-28.endive';
 
 const header = (req: IncomingMessage, name: string): string | undefined => {
   const value = req.headers[name];
@@ -27,7 +27,7 @@ function faultHeaders(fault: Fault, shouldRetry: boolean | undefined): Record<st
 
 function faultError(fault: Fault): StripeError {
   if (fault.kind === 'rate_limit') {
-    return new StripeError({ status: 429, type: 'invalid_request_error', code: 'rate_limit', message: fault.message ?? 'Request rate limit exceeded. You can learn more about rate limits here https://stripe.com/docs/rate-limits.', headers: faultHeaders(fault, fault.should_retry) });
+    return rateLimited(faultHeaders(fault, fault.should_retry), fault.message);
   }
   if (fault.kind === 'lock_timeout') {
     return new StripeError({
@@ -72,11 +72,12 @@ export async function handleV1(rt: Runtime, req: IncomingMessage, res: ServerRes
     status: null,
     fault: null,
     replayed: false,
+    rate_limited: false,
     received_at: state.clock.nowSeconds(),
   });
   const baseHeaders: Record<string, string> = {
     'Request-Id': requestId,
-    'Stripe-Version': header(req, 'stripe-version') ?? DEFAULT_API_VERSION,
+    'Stripe-Version': header(req, 'stripe-version') ?? ACCOUNT_API_VERSION,
     'Content-Type': 'application/json',
     'Cache-Control': 'no-cache, no-store',
   };
@@ -115,6 +116,11 @@ export async function handleV1(rt: Runtime, req: IncomingMessage, res: ServerRes
     authenticate(header(req, 'authorization'));
     const match = rt.router.match(method, path);
     if (!match) throw unrecognizedUrl(method, path);
+    // Stripe's limiter runs before parameter checks and idempotency: a refused request stores nothing and can be sent again.
+    if (!rt.rateLimiter.admit(`${method} ${match.route.pattern}`)) {
+      entry.rate_limited = true;
+      throw rateLimited();
+    }
     const params = method === 'POST' ? body : query;
     run = match.route.prepare({ state, params, path: match.path });
     if (method === 'POST' && idempotencyKey !== undefined) {
@@ -138,7 +144,7 @@ export async function handleV1(rt: Runtime, req: IncomingMessage, res: ServerRes
   let extra: Record<string, string> = {};
   try {
     settle(state);
-    const reply = run();
+    const reply = state.events.attributeTo({ id: requestId, idempotency_key: idempotencyKey ?? null }, run);
     status = reply.status ?? 200;
     text = JSON.stringify(reply.body);
   } catch (err) {

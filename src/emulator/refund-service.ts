@@ -1,11 +1,12 @@
-// Refunds: Stripe's refusals in Stripe's order, the balance they are paid from, and the lazy transitions of the test cards.
+// Refunds: Stripe's refusals in Stripe's order, the balance they are paid from, and the timed transitions of the test cards, each emitting its events.
 import { tryDebitForRefund, enqueueWaitingRefund, releaseMaturedFunds, creditAvailable } from './balance.js';
+import { watchRefund, watchRefundCreation } from './change-events.js';
 import type { StripeError } from './errors.js';
 import { invalidRequest } from './errors.js';
 import { renderPaymentIntent } from './render.js';
 import { newChargeLinkedBase, type EmulatorState } from './state.js';
 import { OPEN_DISPUTE_STATUSES, type ChargeRecord, type PaymentIntentRecord, type RefundRecord } from './store.js';
-import { PENDING_REFUND_SETTLES_AFTER_MS } from './timings.js';
+import { PENDING_REFUND_SETTLES_AFTER_MS, REFUND_FAILS_AFTER_MS } from './timings.js';
 
 export interface CreateRefundInput {
   charge?: string;
@@ -106,11 +107,12 @@ function markFunded(state: EmulatorState, refund: RefundRecord, charge: ChargeRe
   refund.status = 'succeeded';
   refund.pendingReason = null;
   // Stripe: "the refund will appear to be successful at first and will only have the failed status on subsequent fetches".
-  if (charge.behaviour === 'refund_fail') state.failingRefunds.push({ refundId: refund.id, atMs: now });
+  if (charge.behaviour === 'refund_fail') state.failingRefunds.push({ refundId: refund.id, atMs: now + REFUND_FAILS_AFTER_MS });
 }
 
 export function createRefund(state: EmulatorState, input: CreateRefundInput, fixedId?: string): RefundRecord {
   const { charge, amount } = checkRefundable(state, input);
+  const created = watchRefundCreation(state, charge);
   const refund = insertRefund(state, charge, { amount, status: 'pending', reason: input.reason, metadata: input.metadata, ...(fixedId ? { id: fixedId } : {}) });
   if (tryDebitForRefund(state.balance, charge.currency, amount)) {
     markFunded(state, refund, charge);
@@ -118,26 +120,39 @@ export function createRefund(state: EmulatorState, input: CreateRefundInput, fix
     refund.pendingReason = 'insufficient_funds';
     enqueueWaitingRefund(state.balance, charge.currency, refund.id);
   }
+  created(refund);
   return refund;
 }
 
 /** The refund Stripe makes itself when an authorisation is released (cancel, or the rest of a partial capture): no money moves. */
 export function createReleaseRefund(state: EmulatorState, charge: ChargeRecord, amount: number): RefundRecord {
-  return insertRefund(state, charge, { amount, status: 'succeeded', funded: true });
+  const created = watchRefundCreation(state, charge);
+  const refund = insertRefund(state, charge, { amount, status: 'succeeded', funded: true });
+  created(refund);
+  return refund;
 }
 
 function failRefund(state: EmulatorState, refund: RefundRecord): void {
   const charge = state.store.charges.get(refund.charge);
   if (refund.status !== 'succeeded' || !charge) return;
+  const changed = watchRefund(state, refund);
   refund.status = 'failed';
   refund.failureReason = 'expired_or_canceled_card';
   refund.failureBalanceTransaction = state.newId('txn');
   charge.amountRefunded -= refund.amount;
   creditAvailable(state.balance, refund.currency, refund.amount);
+  changed();
 }
 
-/** Applies every transition that is due on the emulator clock. Called before any request reads or changes state. */
+/**
+ * Applies every transition that is due on the emulator clock, emitting its events as automatic (no request). Called before
+ * any request reads or changes state, by the scheduler tick, and when the clock moves.
+ */
 export function settle(state: EmulatorState): void {
+  state.events.attributeTo(null, () => settleNow(state));
+}
+
+function settleNow(state: EmulatorState): void {
   const now = state.clock.nowMs();
   const { balance, store } = state;
   releaseMaturedFunds(balance, now);
@@ -151,15 +166,19 @@ export function settle(state: EmulatorState): void {
       }
       if (!tryDebitForRefund(balance, currency, refund.amount, { headOfQueue: true })) break;
       queue.shift();
+      const changed = watchRefund(state, refund);
       markFunded(state, refund, charge);
+      changed();
     }
   }
   for (let next = state.processingRefunds.peek(); next !== undefined && next.atMs <= now; next = state.processingRefunds.peek()) {
     state.processingRefunds.shift();
     const refund = store.refunds.get(next.refundId);
     if (refund && refund.status === 'pending') {
+      const changed = watchRefund(state, refund);
       refund.status = 'succeeded';
       refund.pendingReason = null;
+      changed();
     }
   }
   for (let next = state.failingRefunds.peek(); next !== undefined && next.atMs <= now; next = state.failingRefunds.peek()) {

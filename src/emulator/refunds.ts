@@ -1,4 +1,5 @@
 // /v1/refunds: create (charge or payment_intent), retrieve, update metadata, list, cancel.
+import { watchRefund } from './change-events.js';
 import { invalidRequest, parameterMissing } from './errors.js';
 import { buildExpandTree, readExpandOnly } from './expand.js';
 import { mergeMetadata, readEnum, readExpand, readMetadata, readString, rejectUnknown } from './form.js';
@@ -50,7 +51,9 @@ const update = defineRoute({
   },
   execute: ({ state, path }, { metadata, expand }) => {
     const refund = state.store.refunds.getOr404(path['id'] ?? '');
+    const changed = watchRefund(state, refund);
     refund.metadata = mergeMetadata(refund.metadata, metadata);
+    changed();
     return { body: renderRefund(state, refund, expand) };
   },
 });

@@ -13,6 +13,8 @@ export interface LoggedRequest {
   fault: string | null;
   /** True when the answer was an idempotent replay. */
   replayed: boolean;
+  /** True when rate-limit mode answered 429 (an injected `rate_limit` fault shows in `fault` instead). */
+  rate_limited: boolean;
   received_at: number;
 }
 

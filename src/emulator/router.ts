@@ -28,6 +28,8 @@ export interface Route<I> {
 
 export interface PreparedRoute {
   method: string;
+  /** `/v1/refunds/:id`: with the method, the "endpoint" Stripe's per-endpoint rate limit counts. */
+  pattern: string;
   segments: string[];
   prepare(ctx: RouteContext): () => Reply;
 }
@@ -35,6 +37,7 @@ export interface PreparedRoute {
 export function defineRoute<I>(route: Route<I>): PreparedRoute {
   return {
     method: route.method,
+    pattern: route.pattern,
     segments: route.pattern.split('/'),
     prepare(ctx) {
       const input = route.validate(ctx);

@@ -25,8 +25,16 @@ export const DEMO_PAYMENTS: readonly DemoPayment[] = [
   { id: 'pi_DemoCanceled', chargeId: 'ch_DemoCanceled', description: 'canceled after authorisation, $15.00: the authorisation was released' },
   { id: 'pi_DemoDeclined', chargeId: 'ch_DemoDeclined', description: 'card declined (requires_payment_method), $12.00: nothing to refund' },
   { id: 'pi_DemoJpy', chargeId: 'ch_DemoJpy', description: 'succeeded, ¥5000 (jpy, zero-decimal: amount 5000 means ¥5000)' },
-  { id: 'pi_DemoPendingRefund', chargeId: 'ch_DemoPendingRefund', description: 'succeeded, $60.00, card 4000000000007726: refunds stay pending for 10 minutes, then succeed' },
-  { id: 'pi_DemoRefundFails', chargeId: 'ch_DemoRefundFails', description: 'succeeded, $30.00, card 4000000000005126: refunds say succeeded, then fail (expired_or_canceled_card)' },
+  {
+    id: 'pi_DemoPendingRefund',
+    chargeId: 'ch_DemoPendingRefund',
+    description: 'succeeded, $60.00, card 4000000000007726: refunds stay pending for 10 minutes, then succeed ($10.00 re_DemoPendingRefund is pending)',
+  },
+  {
+    id: 'pi_DemoRefundFails',
+    chargeId: 'ch_DemoRefundFails',
+    description: 'succeeded, $30.00, card 4000000000005126: refunds say succeeded, then fail (expired_or_canceled_card), as $10.00 re_DemoRefundFails did',
+  },
 ];
 
 const base = (amount: number, currency = 'usd'): CreatePaymentIntentInput => ({
@@ -77,7 +85,10 @@ export function seedDemoPayments(state: EmulatorState): void {
 
   pay(state, 'DemoJpy', { amount: 5000, currency: 'jpy', paymentMethod: 'pm_card_jp' }, describe('pi_DemoJpy'));
   pay(state, 'DemoPendingRefund', { amount: 6000, paymentMethod: 'pm_card_pendingRefund' }, describe('pi_DemoPendingRefund'));
+  createRefund(state, { charge: 'ch_DemoPendingRefund', amount: 1000, reason: 'requested_by_customer', metadata: { demo: 'true' } }, 're_DemoPendingRefund');
   pay(state, 'DemoRefundFails', { amount: 3000, paymentMethod: 'pm_card_refundFail' }, describe('pi_DemoRefundFails'));
+  // It fails at the first settle after the seed (the scheduler's first tick or the first request), with its events.
+  createRefund(state, { charge: 'ch_DemoRefundFails', amount: 1000, reason: 'requested_by_customer', metadata: { demo: 'true' } }, 're_DemoRefundFails');
 
   // Enough available balance that sandbox refunds are paid from it even with bank debits turned off.
   creditAvailable(state.balance, 'usd', 1_000_000);

@@ -6,7 +6,9 @@ import { createControl, type EmulatorControl } from './control.js';
 import { createControlHandler } from './control-routes.js';
 import { errorBody, StripeError, unrecognizedUrl } from './errors.js';
 import { handleV1 } from './pipeline.js';
-import { createRuntime } from './runtime.js';
+import { settle } from './refund-service.js';
+import { createRuntime, type ConfiguredWebhook } from './runtime.js';
+import { SCHEDULER_TICK_MS } from './timings.js';
 
 export interface StartEmulatorOptions {
   /** 0 (default) picks a free port. */
@@ -18,8 +20,12 @@ export interface StartEmulatorOptions {
   logger?: false | LoggerOptions;
   /** Keep every /v1 JSON answer for `control.responses()` (the schema-walk test). Off by default: it grows without bound. */
   recordResponses?: boolean;
-  /** How many requests the request log keeps (newest); default 10 000. */
+  /** How many requests the request log keeps (newest); default 10 000. The webhook delivery log keeps as many. */
   requestLogLimit?: number;
+  /** How many events are kept at most (the oldest go first; besides, events older than 30 days of emulator clock go); default 10 000 (about 23 MB). */
+  eventLimit?: number;
+  /** Webhook endpoints that exist from the start and after every reset, signed with the given secrets (sandbox: the gateway). */
+  webhooks?: readonly ConfiguredWebhook[];
 }
 
 export interface RunningEmulator {
@@ -51,7 +57,14 @@ function readBody(req: IncomingMessage): Promise<string | null> {
 export async function startEmulator(options: StartEmulatorOptions = {}): Promise<RunningEmulator> {
   const host = options.host ?? '127.0.0.1';
   const logger = options.logger ? pino(options.logger) : undefined;
-  const rt = createRuntime({ seed: options.seed ?? false, logger, recordResponses: options.recordResponses ?? false, requestLogLimit: options.requestLogLimit ?? 10_000 });
+  const rt = createRuntime({
+    seed: options.seed ?? false,
+    logger,
+    recordResponses: options.recordResponses ?? false,
+    requestLogLimit: options.requestLogLimit ?? 10_000,
+    eventLimit: options.eventLimit ?? 10_000,
+    webhooks: options.webhooks ?? [],
+  });
   const control = createControl(rt);
   const handleControl = createControlHandler(control);
 
@@ -91,6 +104,16 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     });
   });
   const { port } = server.address() as AddressInfo;
+  // What comes due on the emulator clock (a refund failing, a pending refund settling) happens without waiting for a request,
+  // so its events and webhooks go out on their own.
+  const ticker = setInterval(() => {
+    try {
+      settle(rt.state);
+    } catch (err) {
+      logger?.error({ err }, 'emulator scheduler tick failed');
+    }
+  }, SCHEDULER_TICK_MS);
+  ticker.unref();
   const urlHost = host.includes(':') ? `[${host}]` : host;
   logger?.info({ port, host }, 'stripe emulator listening');
 
@@ -102,6 +125,8 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     control,
     close() {
       closing ??= new Promise<void>((resolve, reject) => {
+        clearInterval(ticker);
+        rt.webhooks.reset();
         server.close((err) => (err ? reject(err) : resolve()));
         server.closeAllConnections();
       });

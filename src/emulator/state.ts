@@ -1,9 +1,11 @@
 // Everything one emulator instance knows, built fresh per instance (and on reset): no module-level state anywhere.
 import { createBalance, type BalanceState } from './balance.js';
 import { createClock, type EmulatorClock } from './clock.js';
+import { EventLog } from './events.js';
 import { Fifo } from './fifo.js';
 import { createIdGenerator, type IdGenerator } from './ids.js';
-import { createStore, takeSeq, type ChargeLinkedRecord, type ChargeRecord, type Store, type StoredRecord, type TopupRecord } from './store.js';
+import { createStore, takeSeq, Table, type ChargeLinkedRecord, type ChargeRecord, type Store, type StoredRecord, type TopupRecord } from './store.js';
+import type { WebhookEndpointRecord } from './webhook-endpoints.js';
 
 export interface TimedRefund {
   refundId: string;
@@ -17,13 +19,15 @@ export interface EmulatorState {
   balance: BalanceState;
   /** `pm_card_pendingRefund` refunds, due to succeed at `atMs`. */
   processingRefunds: Fifo<TimedRefund>;
-  /** `pm_card_refundFail` refunds, due to fail at `atMs` (right after the response that created them). */
+  /** `pm_card_refundFail` refunds, due to fail at `atMs` (applied by the first settle after the response that created them). */
   failingRefunds: Fifo<TimedRefund>;
   topups: Map<string, TopupRecord>;
+  events: EventLog;
+  webhookEndpoints: Table<WebhookEndpointRecord>;
   account: { id: string; created: number };
 }
 
-export function createState(clock: EmulatorClock = createClock()): EmulatorState {
+export function createState(options: { eventLimit: number }, clock: EmulatorClock = createClock()): EmulatorState {
   const newId = createIdGenerator();
   return {
     clock,
@@ -33,6 +37,8 @@ export function createState(clock: EmulatorClock = createClock()): EmulatorState
     processingRefunds: new Fifo(),
     failingRefunds: new Fifo(),
     topups: new Map(),
+    events: new EventLog(options.eventLimit),
+    webhookEndpoints: new Table('webhook_endpoint'),
     account: { id: newId('acct', 16), created: clock.nowSeconds() },
   };
 }

@@ -160,6 +160,19 @@ export class Table<T extends StoredRecord, K extends StringField<T> = never> {
     return record;
   }
 
+  /** Forgets a record (Stripe objects that can be deleted, such as webhook endpoints). */
+  remove(id: string): boolean {
+    const record = this.byId.get(id);
+    if (record === undefined) return false;
+    this.byId.delete(id);
+    this.order.splice(this.order.indexOf(id), 1);
+    for (const [field, index] of this.indexes) {
+      const ids = index.get(record[field as K] as string);
+      if (ids) ids.splice(ids.indexOf(id), 1);
+    }
+    return true;
+  }
+
   /** Ids of the records whose `field` is `value`, oldest first. */
   where(field: K, value: string): readonly string[] {
     return this.indexes.get(field)?.get(value) ?? [];

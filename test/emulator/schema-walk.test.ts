@@ -7,6 +7,7 @@ import type Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_PAYMENTS } from '../../src/emulator/seed.js';
 import { advanceClock, createPayment, openDispute, setBankDebits, startEmulatorWithClient, type EmulatorHarness } from '../helpers/emulator.js';
+import { flushWebhooks, startWebhookReceiver, type WebhookReceiver } from '../helpers/emulator-events.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const SPEC_PATH = resolve(repoRoot, '../shared/stripe-openapi/stripe-refunds-subset.json');
@@ -39,9 +40,67 @@ const SCHEMA_FOR_OBJECT: Record<string, string> = {
   balance: 'balance',
   dispute: 'dispute',
   account: 'account',
+  event: 'event',
+  webhook_endpoint: 'webhook_endpoint',
+};
+
+// The OpenAPI subset has neither events nor webhook endpoints: these follow stripe-node 23's Event and WebhookEndpoint types
+// (Events.d.ts, WebhookEndpoints.d.ts) member by member. The objects inside an event's data are validated by their own schemas.
+const nullable = (type: string) => ({ type: [type, 'null'] });
+const SDK_SCHEMAS: Record<string, Schema> = {
+  event: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['id', 'object', 'api_version', 'created', 'data', 'livemode', 'pending_webhooks', 'request', 'type'],
+    properties: {
+      id: { type: 'string', pattern: '^evt_' },
+      object: { const: 'event' },
+      account: { type: 'string' },
+      context: { type: 'string' },
+      api_version: nullable('string'),
+      created: { type: 'integer' },
+      data: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['object'],
+        properties: { object: { type: 'object', required: ['object'] }, previous_attributes: { type: 'object' } },
+      },
+      livemode: { type: 'boolean' },
+      pending_webhooks: { type: 'integer', minimum: 0 },
+      request: {
+        anyOf: [{ type: 'null' }, { type: 'object', additionalProperties: false, required: ['id', 'idempotency_key'], properties: { id: nullable('string'), idempotency_key: nullable('string') } }],
+      },
+      type: { type: 'string', pattern: '^[a-z_]+(\\.[a-z_]+)+$' },
+    },
+  },
+  webhook_endpoint: {
+    anyOf: [
+      {
+        type: 'object',
+        additionalProperties: false,
+        required: ['id', 'object', 'api_version', 'application', 'created', 'description', 'enabled_events', 'livemode', 'metadata', 'status', 'url'],
+        properties: {
+          id: { type: 'string', pattern: '^we_' },
+          object: { const: 'webhook_endpoint' },
+          api_version: nullable('string'),
+          application: nullable('string'),
+          created: { type: 'integer' },
+          description: nullable('string'),
+          enabled_events: { type: 'array', items: { type: 'string' } },
+          livemode: { type: 'boolean' },
+          metadata: { type: 'object', additionalProperties: { type: 'string' } },
+          secret: { type: 'string', pattern: '^whsec_' },
+          status: { enum: ['enabled', 'disabled'] },
+          url: { type: 'string' },
+        },
+      },
+      { type: 'object', additionalProperties: false, required: ['id', 'object', 'deleted'], properties: { id: { type: 'string' }, object: { const: 'webhook_endpoint' }, deleted: { const: true } } },
+    ],
+  },
 };
 
 let h: EmulatorHarness;
+let receiver: WebhookReceiver;
 let ajv: Ajv;
 const validators = new Map<string, ValidateFunction>();
 
@@ -51,16 +110,19 @@ beforeAll(async () => {
   ajv.addFormat('unix-time', { type: 'number', validate: (n: number) => Number.isInteger(n) && n >= 0 });
   ajv.addFormat('decimal', /^-?\d+(\.\d+)?$/);
   ajv.addSchema({ $id: 'stripe', components: toJsonSchema(spec.components) });
-  for (const name of [...Object.values(SCHEMA_FOR_OBJECT), 'error']) {
+  for (const name of [...Object.values(SCHEMA_FOR_OBJECT).filter((n) => !(n in SDK_SCHEMAS)), 'error']) {
     const validate = ajv.getSchema(`stripe#/components/schemas/${name}`);
     if (!validate) throw new Error(`schema ${name} missing from ${SPEC_PATH}`);
     validators.set(name, validate);
   }
-  h = await startEmulatorWithClient({ seed: true, recordResponses: true, maxNetworkRetries: 0 });
+  for (const [name, schema] of Object.entries(SDK_SCHEMAS)) validators.set(name, ajv.compile(schema));
+  receiver = await startWebhookReceiver();
+  h = await startEmulatorWithClient({ seed: true, recordResponses: true, maxNetworkRetries: 0, webhooks: [{ url: receiver.url, secret: 'whsec_schemaWalk' }] });
 });
 
 afterAll(async () => {
   await h.close();
+  await receiver.close();
 });
 
 async function broadScenario(stripe: Stripe, url: string): Promise<void> {
@@ -121,6 +183,16 @@ async function broadScenario(stripe: Stripe, url: string): Promise<void> {
   await swallow(stripe.refunds.create({ charge: visa.chargeId, amount: 10 }, { idempotencyKey: 'walk' }));
   await swallow(stripe.refunds.create({ charge: visa.chargeId, amount: 11 }, { idempotencyKey: 'walk' }));
   await swallow(stripe.refunds.create({ charge: visa.chargeId, amount: 10 }, { idempotencyKey: 'walk' }));
+  // Events (their data objects are checked by the schemas above) and webhook endpoints.
+  const endpoint = await stripe.webhookEndpoints.create({ url: 'https://example.com/hook', enabled_events: ['refund.created'], metadata: { a: 'b' } });
+  await stripe.webhookEndpoints.update(endpoint.id, { disabled: true });
+  await stripe.webhookEndpoints.list();
+  await stripe.webhookEndpoints.retrieve(endpoint.id);
+  await stripe.webhookEndpoints.del(endpoint.id);
+  await flushWebhooks(url);
+  const events = await stripe.events.list({ limit: 100 });
+  await stripe.events.list({ type: 'refund.*', limit: 5 });
+  await stripe.events.retrieve(events.data[0]?.id ?? '');
 }
 
 /** Every nested value with an `object` member, plus every error envelope. */
@@ -160,11 +232,23 @@ describe('schema walk', () => {
       }
     }
     expect(problems).toEqual([]);
-    for (const kind of ['refund', 'charge', 'payment_intent', 'balance', 'dispute', 'account', 'list', 'error']) {
+    for (const kind of ['refund', 'charge', 'payment_intent', 'balance', 'dispute', 'account', 'event', 'webhook_endpoint', 'list', 'error']) {
       expect(counts.get(kind) ?? 0, `no ${kind} was returned`).toBeGreaterThan(0);
     }
     // Only the top-up is outside the subset's schemas; everything else was validated.
     expect([...counts.keys()].filter((k) => k !== 'list' && k !== 'error' && !SCHEMA_FOR_OBJECT[k])).toEqual(['topup']);
+  });
+
+  it('when the webhooks of that scenario are read, then every delivered body is an event that validates, its data objects too', () => {
+    const found: { kind: string; value: unknown }[] = [];
+    for (const hook of receiver.received) collect(JSON.parse(hook.body), found);
+    expect(found.filter((f) => f.kind === 'event').length).toBe(receiver.received.length);
+    expect(receiver.received.length).toBeGreaterThan(20);
+    const problems = found.flatMap(({ kind, value }) => {
+      const validate = validators.get(SCHEMA_FOR_OBJECT[kind] ?? '');
+      return validate && !validate(value) ? [`${kind}: ${ajv.errorsText(validate.errors)}`] : [];
+    });
+    expect(problems).toEqual([]);
   });
 
   it('when an object breaks its schema, then the walk reports it (the validator is not vacuous)', () => {
@@ -172,5 +256,7 @@ describe('schema walk', () => {
     expect(validate?.({ id: 're_1', object: 'refund', amount: '100', created: 1, currency: 'usd' })).toBe(false);
     expect(validate?.({ id: 're_1', object: 'refund', amount: 100, created: 1, currency: 'usd', charge: null, status: null })).toBe(true);
     expect(validators.get('charge')?.({ id: 'ch_1', object: 'charge' })).toBe(false);
+    expect(validators.get('event')?.({ id: 'evt_1', object: 'event', api_version: null, created: 1, data: { object: { object: 'refund' } }, livemode: false, pending_webhooks: 0, request: null, type: 'refund.created' })).toBe(true);
+    expect(validators.get('event')?.({ id: 'evt_1', object: 'event', created: 1, data: { object: { object: 'refund' } }, livemode: false, pending_webhooks: 0, request: null, type: 'refund.created' })).toBe(false);
   });
 });

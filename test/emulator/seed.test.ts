@@ -1,7 +1,9 @@
 // The sandbox seed: every listed demo payment exists at its stable id and shows the case its description promises.
 import { describe, expect, it } from 'vitest';
 import { DEMO_PAYMENTS } from '../../src/emulator/seed.js';
+import type Stripe from 'stripe';
 import { advanceClock, fail, resetEmulator, useEmulator } from '../helpers/emulator.js';
+import { allEvents, eventsAbout } from '../helpers/emulator-events.js';
 
 const h = useEmulator({ seed: true, maxNetworkRetries: 0 });
 
@@ -69,5 +71,25 @@ describe('seeded demo payments', () => {
     await h.stripe.refunds.create({ charge: 'ch_DemoSucceeded' });
     await resetEmulator(h.url);
     expect(await h.stripe.charges.retrieve('ch_DemoSucceeded')).toMatchObject({ amount_refunded: 0 });
+  });
+});
+
+describe('events of the seeded demo payments', () => {
+  const shape = (events: Stripe.Event[]) => events.map((e) => [e.type, (e.data.object as { status?: string }).status ?? null]);
+
+  it('when a seeded emulator is read, then every demo refund has its events, and re_DemoRefundFails has failed with refund.failed', async () => {
+    const events = await allEvents(h.stripe);
+    const created = events.filter((e) => e.type === 'refund.created').map((e) => (e.data.object as Stripe.Refund).id);
+    expect(created).toEqual(expect.arrayContaining(['re_DemoPartlyRefunded', 're_DemoFullyRefunded', 're_DemoPendingRefund', 're_DemoRefundFails']));
+    const releases = events.filter((e) => e.type === 'charge.refunded').map((e) => (e.data.object as Stripe.Charge).id);
+    expect(releases).toEqual(expect.arrayContaining(['ch_DemoPartlyRefunded', 'ch_DemoFullyRefunded', 'ch_DemoCanceled', 'ch_DemoRefundFails']));
+    expect(events.filter((e) => e.type === 'payment_intent.canceled').map((e) => (e.data.object as Stripe.PaymentIntent).id)).toEqual(['pi_DemoCanceled']);
+    expect(shape(await eventsAbout(h.stripe, 're_DemoRefundFails'))).toEqual([
+      ['refund.created', 'succeeded'],
+      ['refund.updated', 'failed'],
+      ['refund.failed', 'failed'],
+      ['charge.refund.updated', 'failed'],
+    ]);
+    expect(await h.stripe.refunds.retrieve('re_DemoPendingRefund')).toMatchObject({ status: 'pending', pending_reason: 'processing' });
   });
 });
