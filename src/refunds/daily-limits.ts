@@ -42,7 +42,7 @@ export class DailyLimits {
   }
 
   /** Gives a reservation back: the refund was refused or failed, so it never counted. Best effort (see onReleaseError). */
-  async release(reservation: DailyReservation | null): Promise<void> {
+  async release(reservation: Pick<DailyReservation, 'id'> | null): Promise<void> {
     if (reservation === null) return;
     await this.#deps.ledger
       .releaseDaily(reservation.id, this.#deps.now())

@@ -127,10 +127,20 @@ export class RefundService {
       if (own) return { kind: 'refund', refund: own };
       const blockingDispute = view.charge.disputed ? await gateway.hasBlockingDispute(chargeId, options) : false;
       const check = { intent: view.intent, blockingDispute, amount: request.amount, currency: request.currency };
-      const amount = decideRefund({ charge: view.charge, ...check });
       const currency = view.charge.currency;
-      assertWithinMaxAmount(limits, amount, currency);
+      // A resumed attempt that will not refund now: the earlier attempt's refund would have been found above, so it made
+      // none, and the day gets back what it reserved (a timeout's reservation is kept until exactly this is known).
+      const givePriorBack = () => (attempt.resumed ? daily.release({ id: attempt.requestId }) : Promise.resolve());
+      let amount: number;
+      try {
+        amount = decideRefund({ charge: view.charge, ...check });
+        assertWithinMaxAmount(limits, amount, currency);
+      } catch (error) {
+        await givePriorBack();
+        throw error;
+      }
       if (approval === 'by_threshold' && needsApproval(limits, amount, currency)) {
+        await givePriorBack();
         return { kind: 'refund_request', request: await this.#requestApproval(callerId, attempt, request, amount, currency) };
       }
       const reservation = await daily.reserve(limits, { id: attempt.requestId, caller: callerId, currency, amount });
