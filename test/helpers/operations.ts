@@ -2,9 +2,9 @@
 import { API_KEYS, auth, startTestGateway, type TestGateway, type TestGatewayOptions } from './gateway.js';
 
 export const OPS_KEYS = {
-  /** Read, write and approve; max 50 000 usd, 100 000 usd a day, approval above 20 000 usd; eur max 45 000. */
+  /** Read, write and approve; max 50 000 usd, 10 000 000 usd a day, approval above 20 000 usd; eur max 45 000. */
   desk: 'desk-key-0123456789abcdef',
-  /** A second desk caller with the same limits: approves the first one's requests. */
+  /** A second desk caller with the same limits but 100 000 usd a day: approves the first one's requests. */
   desk2: 'desk2-key-0123456789abcdef',
   /** Read and approve only (finance): decides requests, makes no refunds of its own. */
   finance: 'finance-key-0123456789abcdef',
@@ -18,14 +18,19 @@ export const OPS_KEYS = {
 
 const DESK_LIMITS = {
   max_amount: { usd: 50_000, eur: 45_000 },
-  daily_amount: { usd: 100_000 },
+  daily_amount: { usd: 10_000_000 },
   approval_above: { usd: 20_000 },
 };
 
 export const OPS_API_KEYS = [
   ...API_KEYS,
   { id: 'support-desk', key: OPS_KEYS.desk, scopes: ['refunds:read', 'refunds:write', 'refunds:approve'], limits: DESK_LIMITS },
-  { id: 'support-desk-2', key: OPS_KEYS.desk2, scopes: ['refunds:read', 'refunds:write', 'refunds:approve'], limits: DESK_LIMITS },
+  {
+    id: 'support-desk-2',
+    key: OPS_KEYS.desk2,
+    scopes: ['refunds:read', 'refunds:write', 'refunds:approve'],
+    limits: { ...DESK_LIMITS, daily_amount: { usd: 100_000 } },
+  },
   { id: 'finance', key: OPS_KEYS.finance, scopes: ['refunds:read', 'refunds:approve'] },
   { id: 'audit', key: OPS_KEYS.audit, scopes: ['refunds:read', 'refunds:approve'] },
   { id: 'capped', key: OPS_KEYS.capped, scopes: ['refunds:read', 'refunds:write'], limits: { max_amount: { usd: 3_000, eur: 2_000 } } },
