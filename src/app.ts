@@ -15,6 +15,7 @@ import { registerContentTypes, UNPARSABLE_JSON } from './http/content-types.js';
 import { registerLoadShedding } from './http/load-shedding.js';
 import { trackRoutes } from './http/method-not-allowed.js';
 import { createMetrics } from './http/metrics.js';
+import { registerPacingMetrics } from './http/pacing-metrics.js';
 import { openApiDocument, transformWithExamples } from './http/openapi.js';
 import { trackRequestLogger } from './http/request-context.js';
 import { errorHandler, sendProblem, toGatewayError, validationError } from './http/problem.js';
@@ -33,6 +34,7 @@ import type { PaymentGateway } from './refunds/payment-gateway.js';
 import { createRefundServices } from './refunds/services.js';
 import { createStripeClient } from './stripe/stripe-client.js';
 import { StripeGateway } from './stripe/stripe-gateway.js';
+import { StripePacer } from './stripe/stripe-pacer.js';
 
 export interface AppDeps {
   /** A ledger to use (and not close); by default one is opened from the config and closed with the app. */
@@ -46,6 +48,8 @@ export interface AppDeps {
 
 const CALLER_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const IDEMPOTENCY_PRUNE_INTERVAL_MS = 60 * 60 * 1000;
+/** How often a replica says it is alive (and learns its share of the Stripe rate limit). */
+const HEARTBEAT_INTERVAL_MS = 2_000;
 
 /** Paths in logs that could ever hold a secret; we log no headers, but a mistake should still print [Redacted]. */
 const LOG_REDACT = [
@@ -124,11 +128,13 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
           }
         : { kind: 'sqlite', path: config.ledger.path, logger: app.log },
     ));
+  const pacer = new StripePacer({ ratePerSecond: config.stripe.rateLimitPerSecond });
   const gateway =
     deps.gateway ??
     new StripeGateway(createStripeClient(config.stripe), {
       maxNetworkRetries: config.stripe.maxNetworkRetries,
       timeoutMs: config.stripe.timeoutMs,
+      pacer,
       onCall: (event) => {
         metrics.observeStripeCall(event);
         requestLog().info(
@@ -215,6 +221,14 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   await app.register(operationRoutes, { ledger, gateway, metrics, stripeCheckTtlMs: 5_000 });
 
   const eventMetrics = registerEventMetrics(metrics.registry, () => ledger.deliveryBacklog(now()));
+  registerPacingMetrics(metrics.registry, pacer);
+  // Replicas sharing the ledger split the Stripe rate limit; each learns how many they are from its heartbeat.
+  const replicaId = `replica_${randomUUID()}`;
+  const heartbeat = () =>
+    ledger
+      .heartbeat({ replica: replicaId, now: now(), staleAfterMs: HEARTBEAT_INTERVAL_MS * 3 })
+      .then((replicas) => pacer.setReplicas(replicas))
+      .catch((err: unknown) => app.log.warn({ err }, 'replica heartbeat failed; the Stripe rate share stays as it was'));
   const sender = new EventSender({
     ledger,
     receivers,
@@ -234,13 +248,17 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       .then((count) => count > 0 && app.log.info({ count }, 'pruned idempotency records'))
       .catch((err: unknown) => app.log.warn({ err }, 'pruning idempotency records failed'));
   let pruneTimer: NodeJS.Timeout | undefined;
+  let heartbeatTimer: NodeJS.Timeout | undefined;
   app.addHook('onReady', async () => {
+    await heartbeat();
+    heartbeatTimer = setInterval(heartbeat, HEARTBEAT_INTERVAL_MS).unref();
     sender.start();
     void prune();
     pruneTimer = setInterval(prune, IDEMPOTENCY_PRUNE_INTERVAL_MS).unref();
   });
   app.addHook('onClose', async () => {
     clearInterval(pruneTimer);
+    clearInterval(heartbeatTimer);
     await sender.stop();
     if (ownLedger) await ledger.close();
   });

@@ -165,6 +165,7 @@ const envSchema = z
     PGLITE_DIR: z.string().optional(),
     IDEMPOTENCY_RETENTION_DAYS: int(1, 3650).default(30),
     EVENTS_DELIVERY_CONCURRENCY: int(1, 256).default(8),
+    STRIPE_RATE_LIMIT_PER_SECOND: int(1, 10_000).optional(),
     STRIPE_WEBHOOK_SECRET: z
       .string()
       .regex(/^whsec_\S+$/, 'must start with whsec_')
@@ -215,6 +216,8 @@ export interface Config {
     apiVersion: string;
     maxNetworkRetries: number;
     timeoutMs: number;
+    /** The deployment's own ceiling on Stripe calls a second, shared by the replicas. */
+    rateLimitPerSecond: number;
   };
   lockWaitMs: number;
   bodyLimitBytes: number;
@@ -263,6 +266,8 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
       apiVersion: STRIPE_API_VERSION,
       maxNetworkRetries: e.STRIPE_MAX_NETWORK_RETRIES,
       timeoutMs: e.STRIPE_TIMEOUT_MS,
+      // Stripe allows about 100 a second live and 25 in test mode (and the sandbox); a margin stays for the Dashboard.
+      rateLimitPerSecond: e.STRIPE_RATE_LIMIT_PER_SECOND ?? (/^(sk|rk)_live_/.test(e.STRIPE_SECRET_KEY ?? '') ? 80 : 20),
     },
     lockWaitMs: e.LOCK_WAIT_MS,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,

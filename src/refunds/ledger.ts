@@ -96,6 +96,12 @@ export interface Ledger {
   settleDelivery(input: { eventId: string; caller: string; holder: string; now: Date; result: DeliveryResult }): Promise<void>;
   deliveryBacklog(now: Date): Promise<DeliveryBacklog>;
 
+  /**
+   * Says this process is alive and returns how many processes share the ledger (itself included), counting those seen
+   * within `staleAfterMs`. The embedded ledger is one process's alone: always 1.
+   */
+  heartbeat(input: { replica: string; now: Date; staleAfterMs: number }): Promise<number>;
+
   /** Per-payment turns that hold across every process sharing this ledger. */
   readonly paymentLocks: PaymentLocks;
 

@@ -6,6 +6,7 @@ import type { CallOptions, ChargeView, CreateRefundInput, IntentView, ListRefund
 import type { CancellationReason, Page, Refund } from '../refunds/types.js';
 import { isRateLimited, mapStripeError, retryAfterSeconds, type StripeOperation } from './error-mapper.js';
 import { toChargeView, toIntentView, toRefund } from './mappers.js';
+import type { StripePacer } from './stripe-pacer.js';
 
 /** One finished Stripe call, for the log line and the metrics. */
 export interface StripeCallEvent {
@@ -26,6 +27,8 @@ export interface StripeGatewayOptions {
   timeoutMs: number;
   /** The longest the gateway waits for one 429 retry; a longer Retry-After is passed on to the caller instead. */
   maxRateLimitWaitMs?: number;
+  /** Keeps calls under the rate limit; every attempt waits its turn (none: no pacing). */
+  pacer?: StripePacer;
   onCall?: (event: StripeCallEvent) => void;
 }
 
@@ -43,7 +46,7 @@ export const sdkBackoffMs = (retries: number): number =>
 
 export class StripeGateway implements PaymentGateway {
   readonly #stripe: Stripe;
-  readonly #options: Required<Omit<StripeGatewayOptions, 'onCall'>> & Pick<StripeGatewayOptions, 'onCall'>;
+  readonly #options: Required<Omit<StripeGatewayOptions, 'onCall' | 'pacer'>> & Pick<StripeGatewayOptions, 'onCall' | 'pacer'>;
 
   constructor(stripe: Stripe, options: StripeGatewayOptions) {
     this.#stripe = stripe;
@@ -144,6 +147,15 @@ export class StripeGateway implements PaymentGateway {
     const started = performance.now();
     const retries = this.#options.maxNetworkRetries;
     for (let attempt = 0; ; attempt++) {
+      if (this.#options.pacer) {
+        try {
+          // The turn must come early enough to leave the call its minimum time before the deadline.
+          await this.#options.pacer.take(options.priority, options.deadline === undefined ? undefined : options.deadline - MIN_CALL_MS);
+        } catch (error) {
+          this.#report(operation, started, { outcome: 'error', stripeRequestId: undefined, statusCode: undefined, code: (error as GatewayError).code });
+          throw error;
+        }
+      }
       const requestOptions = this.#requestOptions(options.deadline, retries);
       if (requestOptions === undefined) {
         const error = new GatewayError('upstream_unavailable', `No time was left to ask Stripe about ${subject} within this request's budget; retry.`, {

@@ -13,7 +13,7 @@ const extra = (name: string, sql: string): Migration => ({ name, sql, checksum: 
 
 const FILES = {
   sqlite: ['001-ledger.sql', '002-events.sql'],
-  postgres: ['001-idempotency-records.sql', '002-refund-index.sql', '003-idempotency-holder.sql', '004-events.sql'],
+  postgres: ['001-idempotency-records.sql', '002-refund-index.sql', '003-idempotency-holder.sql', '004-events.sql', '008-replicas.sql'],
 };
 
 for (const backend of ledgerBackends) {
@@ -116,7 +116,7 @@ describe.skipIf(postgresBackend.skip)(`replicas starting together on ${postgresB
   });
 
   it('when four replicas start at once on an empty database, then all start and each migration is applied once', async () => {
-    await db().sql.exec('DROP TABLE event_deliveries, event_cursors, events, refunds, idempotency_records, schema_migrations');
+    await db().sql.exec('DROP TABLE gateway_replicas, event_deliveries, event_cursors, events, refunds, idempotency_records, schema_migrations');
 
     const results = await Promise.allSettled(
       Array.from({ length: 4 }, () => createLedger({ kind: 'postgres', databaseUrl: db().databaseUrl! })),

@@ -16,6 +16,7 @@ import {
   COMPLETE_RECORD,
   DELIVERY_BACKLOG,
   FAN_OUT,
+  HEARTBEAT,
   PRUNE_RECORDS,
   RECORD_REFUND,
   REFUND_CHANGE_PARAMS,
@@ -122,6 +123,11 @@ export function createPgLedger(pools: PgPools, logger: LedgerLogger): Ledger {
         const [row] = await run<{ pending: number; oldest: Date | null }>(DELIVERY_BACKLOG);
         const oldest = row?.oldest ? readTime(row.oldest) : null;
         return { pending: Number(row?.pending ?? 0), oldestPendingSeconds: oldest ? Math.max(0, (now.getTime() - oldest.getTime()) / 1000) : null };
+      }),
+    heartbeat: ({ replica, now, staleAfterMs }) =>
+      guarded(async () => {
+        const [row] = await run<{ replicas: number }>(HEARTBEAT, [replica, iso(now), iso(new Date(now.getTime() - staleAfterMs))]);
+        return Number(row?.replicas ?? 1);
       }),
     paymentLocks,
     ping: () => guarded(async () => void (await run('SELECT 1'))),

@@ -156,3 +156,13 @@ export const SETTLE_DELIVERY = `
 
 export const DELIVERY_BACKLOG = `
   SELECT count(*) AS pending, min(created_at) AS oldest FROM event_deliveries WHERE state = 'pending'`;
+
+/** Marks this replica alive, forgets replicas gone quiet, and counts the rest, in one statement. */
+export const HEARTBEAT = `
+  WITH seen AS (
+    INSERT INTO gateway_replicas (id, seen_at) VALUES ($1, $2::timestamptz)
+    ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at
+  ), gone AS (
+    DELETE FROM gateway_replicas WHERE seen_at < $3::timestamptz AND id <> $1
+  )
+  SELECT count(*) + 1 AS replicas FROM gateway_replicas WHERE seen_at >= $3::timestamptz AND id <> $1`;

@@ -177,6 +177,7 @@ export function createSqliteLedger(db: Database.Database): Ledger {
         const oldest = row?.oldest ? readTime(row.oldest) : null;
         return { pending: Number(row?.pending ?? 0), oldestPendingSeconds: oldest ? Math.max(0, (now.getTime() - oldest.getTime()) / 1000) : null };
       }),
+    heartbeat: async () => 1,
     paymentLocks,
     ping: () => guarded(async () => void all('SELECT 1')),
     close: async () => {
