@@ -187,7 +187,7 @@ function DecisionDialog({
           <label for="decision-note">Note (optional)</label>
           <textarea id="decision-note" rows={3} maxLength={500} value={note} onInput={(event) => setNote(event.currentTarget.value)} />
         </div>
-        <ProblemAlert problem={problem} />
+        <ProblemAlert problem={problem} retrySafe />
         <div class="actions">
           <button type="submit" class={decision === 'reject' ? 'danger' : ''} disabled={busy}>
             {busy ? 'Sending…' : decision === 'approve' ? `Approve and refund ${amount}` : 'Reject the request'}

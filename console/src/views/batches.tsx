@@ -144,7 +144,7 @@ function NewBatch({ session }: { session: Session }) {
             </>
           ) : null}
         </div>
-        <ProblemAlert problem={problem} />
+        <ProblemAlert problem={problem} retrySafe />
         <div class="actions">
           <button type="submit" disabled={busy || !result?.ok}>
             {busy ? 'Sending…' : 'Send batch'}

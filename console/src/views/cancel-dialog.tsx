@@ -50,7 +50,7 @@ export function CancelDialog({ session, payment, onClose, onDone }: { session: S
             ))}
           </select>
         </div>
-        <ProblemAlert problem={problem} />
+        <ProblemAlert problem={problem} retrySafe />
         <div class="actions">
           <button type="submit" class="danger" disabled={busy}>
             {busy ? 'Canceling…' : 'Cancel the payment'}

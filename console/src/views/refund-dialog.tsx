@@ -110,7 +110,9 @@ export function RefundDialog({ session, payment, onClose, onDone }: { session: S
   const preview = step.name === 'confirm' ? step.preview : null;
   const amountWords =
     preview !== null ? money(preview.amount, preview.currency) : asked?.amount !== undefined ? money(asked.amount, currency) : `everything left (${money(payment.refundable_amount, currency)})`;
-  const refused = preview?.would === 'refuse';
+  // A rule's refusal is final for this request (the same key would only replay it): only Back is offered then.
+  const settled = problem !== null && problem.status > 0 && problem.status < 500 && problem.status !== 429 && problem.code !== 'idempotency_request_in_progress';
+  const refused = preview?.would === 'refuse' || settled;
 
   return (
     <Dialog title={`Refund ${payment.id}`} onClose={onClose} busy={busy}>
@@ -243,7 +245,7 @@ export function RefundDialog({ session, payment, onClose, onDone }: { session: S
             ) : null}
           </dl>
           {preview === null && session.caps.preview === false ? <p class="hint">This gateway offers no preview: it checks the refund when you confirm.</p> : null}
-          <ProblemAlert problem={problem} />
+          <ProblemAlert problem={problem} retrySafe />
           <div class="actions">
             {refused ? null : (
               <button type="button" onClick={confirm} disabled={busy}>
