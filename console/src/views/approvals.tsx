@@ -90,10 +90,10 @@ export function ApprovalsView({ session }: { session: Session }) {
                     <td class="num">{money(r.amount, r.currency)}</td>
                     <td>{reasonWords(r.request.reason)}</td>
                     <td>{r.requested_by}</td>
-                    <td>
+                    <td class="wrap">
                       <time dateTime={r.created}>{dateTime(r.created)}</time>
                     </td>
-                    <td>
+                    <td class="wrap">
                       <time dateTime={r.expires_at}>{dateTime(r.expires_at)}</time>
                     </td>
                     {session.caps.approve ? (

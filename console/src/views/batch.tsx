@@ -5,11 +5,11 @@ import type { Session } from '../app.js';
 import { ProblemAlert } from '../components/problem-alert.js';
 import { StatusBadge } from '../components/status-badge.js';
 import { TableRegion } from '../components/table-region.js';
-import { RESULT_COLUMNS, resultRow, resultsCsv } from '../batch-results.js';
+import { resultRow, resultsCsv } from '../batch-results.js';
 import { downloadText } from '../download.js';
 import { newIdempotencyKey, SingleFlight } from '../intent.js';
 import { BATCH_COUNTS, type Batch, type BatchItem, type Page, type Problem } from '../types.js';
-import { dateTime, statusWords } from '../words.js';
+import { dateTime, money, statusWords } from '../words.js';
 
 const POLL_MS = 1000;
 const ITEMS_PAGE = 100;
@@ -148,23 +148,29 @@ export function BatchView({ session, id }: { session: Session; id: string }) {
             <table class="items">
               <thead>
                 <tr>
-                  {RESULT_COLUMNS.filter((c) => c !== 'problem_code').map((c) => (
-                    <th key={c} scope="col">
-                      {c.replaceAll('_', ' ')}
-                    </th>
-                  ))}
+                  <th scope="col">Key</th>
+                  <th scope="col">Result</th>
+                  <th scope="col">Payment</th>
+                  <th scope="col" class="num">
+                    Amount
+                  </th>
+                  <th scope="col">Refund or request</th>
+                  <th scope="col">Why not</th>
                 </tr>
               </thead>
               <tbody>
                 {items.map((item) => {
-                  const row = resultRow(item);
+                  const [key, status, charge, paymentIntent, amount, currency, refund, , request, , detail] = resultRow(item);
                   return (
-                    <tr key={item.key}>
-                      {row
-                        .filter((_, index) => RESULT_COLUMNS[index] !== 'problem_code')
-                        .map((cell, index) => (
-                          <td key={index}>{cell ?? ''}</td>
-                        ))}
+                    <tr key={item.key} data-item={item.key}>
+                      <td>{key}</td>
+                      <td>
+                        <StatusBadge status={String(status)} />
+                      </td>
+                      <td>{paymentIntent ?? charge ?? '—'}</td>
+                      <td class="num">{typeof amount === 'number' && typeof currency === 'string' ? money(amount, currency) : '—'}</td>
+                      <td>{refund ?? request ?? '—'}</td>
+                      <td class="wrap">{detail ?? ''}</td>
                     </tr>
                   );
                 })}
