@@ -1,6 +1,6 @@
 // Builds the operator console (console/) into dist/console: one hashed JS and CSS bundle, the icon, and index.html.
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
@@ -8,11 +8,10 @@ import * as esbuild from 'esbuild';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const source = join(root, 'console');
 export const CONSOLE_OUT_DIR = join(root, 'dist', 'console');
-const assetsDir = join(CONSOLE_OUT_DIR, 'assets');
 /** The URL the gateway serves the assets under (src/http/console.ts). */
 const ASSETS_URL = '/console/assets/';
 
-const options = (outdir: string): esbuild.BuildOptions => ({
+const options = (outdir: string, logLevel: esbuild.LogLevel = 'warning'): esbuild.BuildOptions => ({
   entryPoints: [join(source, 'src', 'main.tsx')],
   bundle: true,
   outdir,
@@ -26,11 +25,12 @@ const options = (outdir: string): esbuild.BuildOptions => ({
   sourcemap: 'linked',
   legalComments: 'linked',
   metafile: true,
-  logLevel: 'warning',
+  logLevel,
 });
 
 /** Fills index.html with the hashed names, so a new build is never mixed with a cached old bundle. */
-async function writeIndex(metafile: esbuild.Metafile): Promise<void> {
+async function writeIndex(outDir: string, metafile: esbuild.Metafile): Promise<void> {
+  const assetsDir = join(outDir, 'assets');
   const outputs = Object.keys(metafile.outputs).map((file) => basename(file));
   const script = outputs.find((file) => /^main-.*\.js$/.test(file));
   const style = outputs.find((file) => /^main-.*\.css$/.test(file));
@@ -43,14 +43,22 @@ async function writeIndex(metafile: esbuild.Metafile): Promise<void> {
     .replace('%SCRIPT%', ASSETS_URL + script)
     .replace('%STYLE%', ASSETS_URL + style)
     .replace('%ICON%', ASSETS_URL + iconName);
-  await writeFile(join(CONSOLE_OUT_DIR, 'index.html'), html);
+  await writeFile(join(outDir, 'index.html'), html);
 }
 
-export async function buildConsole(): Promise<void> {
-  await rm(CONSOLE_OUT_DIR, { recursive: true, force: true });
-  await mkdir(assetsDir, { recursive: true });
-  const result = await esbuild.build(options(assetsDir));
-  await writeIndex(result.metafile!);
+/** Builds beside the current build and then swaps, so a failed build leaves the last good one in place. */
+export async function buildConsole(logLevel: esbuild.LogLevel = 'warning'): Promise<void> {
+  const next = `${CONSOLE_OUT_DIR}.next-${process.pid}`;
+  await rm(next, { recursive: true, force: true });
+  try {
+    await mkdir(join(next, 'assets'), { recursive: true });
+    const result = await esbuild.build(options(join(next, 'assets'), logLevel));
+    await writeIndex(next, result.metafile!);
+    await rm(CONSOLE_OUT_DIR, { recursive: true, force: true });
+    await rename(next, CONSOLE_OUT_DIR);
+  } finally {
+    await rm(next, { recursive: true, force: true });
+  }
 }
 
 /** The newest modification time under a folder (the console's sources), to skip a build that is already current. */
@@ -63,9 +71,9 @@ async function newest(dir: string): Promise<number> {
 }
 
 /** Builds unless dist/console is newer than every console source (tests call it once before they run). */
-export async function buildConsoleIfStale(): Promise<boolean> {
+export async function buildConsoleIfStale(logLevel: esbuild.LogLevel = 'warning'): Promise<boolean> {
   if (await isCurrent()) return false;
-  await buildConsole();
+  await buildConsole(logLevel);
   return true;
 }
 
@@ -81,10 +89,12 @@ async function main(argv: string[]): Promise<void> {
   if (argv.includes('--watch')) {
     // The dev loop: rebuild on every change; the gateway reads the files per request, so a reload shows them.
     await rm(CONSOLE_OUT_DIR, { recursive: true, force: true });
-    await mkdir(assetsDir, { recursive: true });
+    await mkdir(join(CONSOLE_OUT_DIR, 'assets'), { recursive: true });
     const context = await esbuild.context({
-      ...options(assetsDir),
-      plugins: [{ name: 'index-html', setup: (build) => build.onEnd((result) => (result.metafile ? writeIndex(result.metafile) : undefined)) }],
+      ...options(join(CONSOLE_OUT_DIR, 'assets')),
+      plugins: [
+        { name: 'index-html', setup: (build) => build.onEnd((result) => (result.metafile ? writeIndex(CONSOLE_OUT_DIR, result.metafile) : undefined)) },
+      ],
     });
     await context.watch();
     console.log(`console: watching ${relative(root, source)}/ → ${relative(root, CONSOLE_OUT_DIR)}/`);
@@ -92,7 +102,8 @@ async function main(argv: string[]): Promise<void> {
   }
   const started = performance.now();
   if (argv.includes('--if-stale')) {
-    if (!(await buildConsoleIfStale())) return;
+    // Before `npm start`: one line on failure (below), not esbuild's whole report.
+    if (!(await buildConsoleIfStale('silent'))) return;
   } else await buildConsole();
   console.log(`console: built ${relative(root, CONSOLE_OUT_DIR)}/ in ${Math.round(performance.now() - started)} ms`);
 }
@@ -100,9 +111,13 @@ async function main(argv: string[]): Promise<void> {
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const argv = process.argv.slice(2);
   main(argv).catch((err: unknown) => {
-    console.error(`console: build failed: ${err instanceof Error ? err.message : String(err)}`);
-    // Before `npm start` the API matters more than the console (e.g. installed without dev dependencies): warn, go on.
-    if (argv.includes('--if-stale')) console.error('console: GET /console answers 404 until `npm run build:console` succeeds.');
-    else process.exitCode = 1;
+    const message = err instanceof Error ? err.message : String(err);
+    if (argv.includes('--if-stale')) {
+      // Before `npm start` the API matters more than the console (e.g. installed without dev dependencies): warn, go on.
+      console.error(`console: not rebuilt (${message.split('\n')[0]}); the last build, if any, is served. \`npm run build:console\` says why.`);
+    } else {
+      console.error(`console: build failed: ${message}`);
+      process.exitCode = 1;
+    }
   });
 }
