@@ -1,6 +1,6 @@
 // The console's shell: sign-in gate, header with navigation and sign-out, and the view for the current route.
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { createApi, type Api } from './api.js';
+import { ApiError, createApi, type Api } from './api.js';
 import { learnCapabilities, type Capabilities } from './capabilities.js';
 import { href, useRoute, type Route } from './router.js';
 import { forgetKey, storedKey, storeKey } from './session.js';
@@ -18,7 +18,11 @@ export interface Session {
   recentBatches: string[];
 }
 
-type State = { phase: 'signed_out'; message?: string } | { phase: 'checking'; key: string } | { phase: 'signed_in'; session: Session };
+type State =
+  | { phase: 'signed_out'; message?: string }
+  | { phase: 'checking'; key: string }
+  | { phase: 'unreachable'; key: string; detail: string }
+  | { phase: 'signed_in'; session: Session };
 
 export function App() {
   const [state, setState] = useState<State>(() => {
@@ -38,16 +42,40 @@ export function App() {
     setState({ phase: 'signed_in', session: { api, caps, recentBatches: [] } });
   };
 
-  // A reload keeps the tab's key: check it again, and learn its scopes again.
+  // A reload keeps the tab's key: check it again, and learn its scopes again. Only a refused key is forgotten; a
+  // gateway that does not answer right now keeps it, so the operator can retry without typing it again.
   useEffect(() => {
     if (state.phase !== 'checking') return;
-    signIn(state.key).catch(() => signOut('Sign in again: the stored key could not be checked.'));
-  }, [state.phase]);
+    const key = state.key;
+    signIn(key).catch((err: unknown) => {
+      if (err instanceof ApiError && err.status === 401) signOut('The gateway no longer accepts the stored key. Sign in again.');
+      else setState({ phase: 'unreachable', key, detail: err instanceof ApiError ? err.problem.detail : 'The key could not be checked.' });
+    });
+  }, [state]);
 
   if (state.phase === 'checking') {
     return (
       <main id="main" class="signin">
         <p role="status">Checking your key…</p>
+      </main>
+    );
+  }
+  if (state.phase === 'unreachable') {
+    const key = state.key;
+    return (
+      <main id="main" class="signin">
+        <h1>Refund console</h1>
+        <div class="alert" role="alert">
+          <p>{state.detail}</p>
+        </div>
+        <div class="actions">
+          <button type="button" onClick={() => setState({ phase: 'checking', key })}>
+            Try again
+          </button>
+          <button type="button" class="secondary" onClick={() => signOut()}>
+            Sign out
+          </button>
+        </div>
       </main>
     );
   }

@@ -77,6 +77,14 @@ describe('signing in', () => {
     // Still signed in, on the same payment (the route is in the URL's hash).
     await page.getByRole('heading', { level: 2, name: /pi_DemoSucceeded$/ }).waitFor();
 
+    // A reload while the gateway cannot be reached keeps the key, and the operator can try again.
+    await page.route('**/v1/refunds?limit=1', (route) => route.abort('connectionrefused'), { times: 1 });
+    await page.reload();
+    await page.getByRole('alert').filter({ hasText: 'The gateway could not be reached' }).waitFor();
+    expect(await page.evaluate('Object.values(sessionStorage)')).toEqual([KEYS.billing]);
+    await page.getByRole('button', { name: 'Try again' }).click();
+    await page.getByRole('heading', { level: 2, name: /pi_DemoSucceeded$/ }).waitFor();
+
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByLabel('API key').waitFor();
     expect(await page.evaluate('sessionStorage.length')).toBe(0);
