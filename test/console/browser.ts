@@ -4,6 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page, type Request } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
 import { startTestGateway, type TestGateway, type TestGatewayOptions } from '../helpers/gateway.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -12,6 +13,8 @@ const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',
+  '--disable-dev-shm-usage',
+  '--disable-quic',
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',
@@ -110,3 +113,56 @@ export async function statusText(page: Page, text: string | RegExp): Promise<str
 /** The text of one figure of the payment picture (Refunded, Refundable, …). */
 export const figure = async (page: Page, name: string): Promise<string> =>
   ((await page.locator('dl.picture div').filter({ has: page.locator('dt', { hasText: new RegExp(`^${name}$`) }) }).locator('dd').textContent()) ?? '').trim();
+
+export interface ConsoleHarness {
+  readonly server: ConsoleGateway;
+  readonly tab: ConsolePage;
+  /** A fresh gateway (e.g. with other settings) and tab (e.g. another window size) for the running test. */
+  restart(options?: TestGatewayOptions, viewport?: { width: number; height: number }): Promise<void>;
+}
+
+/**
+ * One Chromium per test file; per test a fresh seeded gateway and a fresh tab (its own sessionStorage). After each
+ * test the page must not have broken its CSP, thrown, or reached another origin, whatever the flow checked.
+ */
+export function useConsole(options: TestGatewayOptions = {}): ConsoleHarness {
+  let browser: Browser | undefined;
+  let server: ConsoleGateway | undefined;
+  let tab: ConsolePage | undefined;
+  const start = async (gatewayOptions: TestGatewayOptions, viewport?: { width: number; height: number }) => {
+    server = await startConsoleGateway(gatewayOptions);
+    tab = await openConsole(browser!, server.origin, viewport);
+  };
+  const stop = async (): Promise<string[]> => {
+    const faults = tab ? await tab.faults() : [];
+    await tab?.close();
+    await server?.close();
+    tab = undefined;
+    server = undefined;
+    return faults;
+  };
+  beforeAll(async () => {
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+  beforeEach(() => start(options));
+  afterEach(async () => {
+    expect(await stop()).toEqual([]);
+  });
+  return {
+    get server() {
+      if (!server) throw new Error('no console gateway: use it inside a test');
+      return server;
+    },
+    get tab() {
+      if (!tab) throw new Error('no console tab: use it inside a test');
+      return tab;
+    },
+    async restart(gatewayOptions = options, viewport) {
+      expect(await stop()).toEqual([]);
+      await start(gatewayOptions, viewport);
+    },
+  };
+}

@@ -1,10 +1,9 @@
 // The console's v1.1 flows in a real browser: preview, refund requests and approval, batches (routes of issue 10).
 import { readFile } from 'node:fs/promises';
-import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseCsv } from '../../console/src/csv.js';
 import { API_KEYS, auth, createPayment, KEYS, refundPosts, startTestGateway } from '../helpers/gateway.js';
-import { findPayment, launchChromium, openConsole, screenshot, signIn, startConsoleGateway, statusText, type ConsoleGateway, type ConsolePage } from './browser.js';
+import { findPayment, screenshot, signIn, statusText, useConsole } from './browser.js';
 
 /**
  * These flows need POST /v1/refunds/preview, /v1/refund-requests and /v1/refund-batches, which issue 10 builds. Until
@@ -43,31 +42,12 @@ describe('the v1.1 routes the console uses (issue 10)', () => {
 });
 
 describe.runIf(ISSUE_10_LANDED)('v1.1 flows in the console', () => {
-  let browser: Browser;
-  let server: ConsoleGateway;
-  let tab: ConsolePage;
+  const h = useConsole({ env: { API_KEYS: JSON.stringify(V11_API_KEYS) } });
 
-  beforeAll(async () => {
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
-    await browser?.close();
-  });
-  beforeEach(async () => {
-    server = await startConsoleGateway({ env: { API_KEYS: JSON.stringify(V11_API_KEYS) } });
-    tab = await openConsole(browser, server.origin);
-  });
-  afterEach(async () => {
-    const faults = await tab.faults();
-    await tab.close();
-    await server.close();
-    expect(faults).toEqual([]);
-  });
-
-  const refundsFromPage = () => tab.requestsTo('POST', '/v1/refunds').filter((r) => r.headers()['idempotency-key'] !== undefined);
+  const refundsFromPage = () => h.tab.requestsTo('POST', '/v1/refunds').filter((r) => r.headers()['idempotency-key'] !== undefined);
 
   async function openRefund(paymentId: string, amount?: string) {
-    const { page } = tab;
+    const { page } = h.tab;
     await page.getByRole('button', { name: 'Refund…' }).click();
     const dialog = page.getByRole('dialog', { name: `Refund ${paymentId}` });
     if (amount === undefined) await dialog.getByLabel(/^Everything left/).check();
@@ -80,29 +60,29 @@ describe.runIf(ISSUE_10_LANDED)('v1.1 flows in the console', () => {
   }
 
   async function switchKey(key: string) {
-    await tab.page.getByRole('button', { name: 'Sign out' }).click();
-    await signIn(tab.page, key);
+    await h.tab.page.getByRole('button', { name: 'Sign out' }).click();
+    await signIn(h.tab.page, key);
   }
 
   describe('preview', () => {
     it('when a partial refund is reviewed, then the preview says what will be left before anything is refunded', async () => {
-      const { page } = tab;
+      const { page } = h.tab;
       await signIn(page, KEYS.billing);
       await findPayment(page, 'pi_DemoSucceeded');
       const dialog = await openRefund('pi_DemoSucceeded', '20');
       await dialog.getByText('$30.00 will be left to refund').waitFor();
       expect(await dialog.locator('[data-amount]').textContent()).toBe('$20.00');
-      expect(tab.requestsTo('POST', '/v1/refunds/preview')).toHaveLength(2); // the sign-in probe, then this one
+      expect(h.tab.requestsTo('POST', '/v1/refunds/preview')).toHaveLength(2); // the sign-in probe, then this one
       expect(refundsFromPage()).toHaveLength(0);
-      expect(refundPosts(server.gw.emulator)).toHaveLength(0);
+      expect(refundPosts(h.server.gw.emulator)).toHaveLength(0);
       await screenshot(page, 'v11-01-preview');
       await dialog.getByRole('button', { name: 'Confirm refund of $20.00' }).click();
       await statusText(page, 'Refunded $20.00');
-      expect(refundPosts(server.gw.emulator)).toHaveLength(1);
+      expect(refundPosts(h.server.gw.emulator)).toHaveLength(1);
     });
 
     it('when the preview says the gateway would refuse, then the reason is shown in words and there is nothing to confirm', async () => {
-      const { page } = tab;
+      const { page } = h.tab;
       await signIn(page, KEYS.billing);
       await findPayment(page, 'pi_DemoDisputed');
       const dialog = await openRefund('pi_DemoDisputed', '10');
@@ -115,7 +95,7 @@ describe.runIf(ISSUE_10_LANDED)('v1.1 flows in the console', () => {
 
   describe('refund requests', () => {
     it('when a refund is above the key’s approval threshold, then it is sent for approval, and another key approves it into one refund', async () => {
-      const { page } = tab;
+      const { page } = h.tab;
       await signIn(page, DESK);
       await findPayment(page, 'pi_DemoSucceeded');
       const dialog = await openRefund('pi_DemoSucceeded', '20');
@@ -124,7 +104,7 @@ describe.runIf(ISSUE_10_LANDED)('v1.1 flows in the console', () => {
       const sent = await statusText(page, 'Sent for approval');
       const requestId = /request (rr_\w+)/.exec(sent)?.[1];
       expect(requestId).toBeDefined();
-      expect(refundPosts(server.gw.emulator)).toHaveLength(0);
+      expect(refundPosts(h.server.gw.emulator)).toHaveLength(0);
 
       // The desk sees its request but may not decide it.
       await page.getByRole('link', { name: 'Approvals' }).click();
@@ -143,47 +123,47 @@ describe.runIf(ISSUE_10_LANDED)('v1.1 flows in the console', () => {
       await decide.getByRole('button', { name: 'Approve and refund $20.00' }).dblclick();
       expect(await statusText(page, `Approved ${requestId}`)).toMatch(/refunded \$20\.00 as refund re_\w+/);
       await row.waitFor({ state: 'detached' });
-      expect(refundPosts(server.gw.emulator)).toHaveLength(1);
-      expect(tab.requestsTo('POST', `/v1/refund-requests/${requestId}/approve`).filter((r) => r.headers()['idempotency-key'])).toHaveLength(1);
-      const decided = await server.gw.http.get(`/v1/refund-requests/${requestId}`).set(auth());
+      expect(refundPosts(h.server.gw.emulator)).toHaveLength(1);
+      expect(h.tab.requestsTo('POST', `/v1/refund-requests/${requestId}/approve`).filter((r) => r.headers()['idempotency-key'])).toHaveLength(1);
+      const decided = await h.server.gw.http.get(`/v1/refund-requests/${requestId}`).set(auth());
       expect(decided.body).toMatchObject({ status: 'approved', decided_by: 'lead', decision_note: 'checked with the customer' });
     });
 
     it('when a request is rejected, then nothing is refunded', async () => {
-      const asked = await server.gw.http.post('/v1/refunds').set(auth(DESK)).set('idempotency-key', 'desk-1').send({ payment_intent: 'pi_DemoSucceeded', amount: 3000 });
+      const asked = await h.server.gw.http.post('/v1/refunds').set(auth(DESK)).set('idempotency-key', 'desk-1').send({ payment_intent: 'pi_DemoSucceeded', amount: 3000 });
       expect(asked.status).toBe(202);
-      const { page } = tab;
+      const { page } = h.tab;
       await signIn(page, LEAD);
       await page.getByRole('link', { name: 'Approvals' }).click();
       const row = page.locator(`tr[data-request="${asked.body.id}"]`);
       await row.getByRole('button', { name: /^Reject/ }).click();
       await page.getByRole('dialog', { name: `Reject ${asked.body.id}` }).getByRole('button', { name: 'Reject the request' }).click();
       await statusText(page, `Rejected ${asked.body.id}: nothing was refunded.`);
-      expect(refundPosts(server.gw.emulator)).toHaveLength(0);
+      expect(refundPosts(h.server.gw.emulator)).toHaveLength(0);
     });
 
     it('when a key tries to approve its own request, then the gateway’s refusal is shown in words', async () => {
-      const asked = await server.gw.http.post('/v1/refunds').set(auth(SOLO)).set('idempotency-key', 'solo-1').send({ payment_intent: 'pi_DemoSucceeded', amount: 3000 });
-      const { page } = tab;
+      const asked = await h.server.gw.http.post('/v1/refunds').set(auth(SOLO)).set('idempotency-key', 'solo-1').send({ payment_intent: 'pi_DemoSucceeded', amount: 3000 });
+      const { page } = h.tab;
       await signIn(page, SOLO);
       await page.getByRole('link', { name: 'Approvals' }).click();
       await page.locator(`tr[data-request="${asked.body.id}"]`).getByRole('button', { name: /^Approve/ }).click();
       const decide = page.getByRole('dialog', { name: `Approve ${asked.body.id}` });
       await decide.getByRole('button', { name: /^Approve and refund/ }).click();
       await decide.locator('[role=alert][data-code="approval_by_requester"]').waitFor();
-      expect(refundPosts(server.gw.emulator)).toHaveLength(0);
+      expect(refundPosts(h.server.gw.emulator)).toHaveLength(0);
     });
   });
 
   describe('batches', () => {
     it('when a CSV of 20 refunds is uploaded, then it is checked in the page, sent once, watched to the end, and its results download', async () => {
       const payments = [];
-      for (let i = 0; i < 20; i += 1) payments.push(await createPayment(server.gw.stripe, { amount: 1000 + i * 100 }));
+      for (let i = 0; i < 20; i += 1) payments.push(await createPayment(h.server.gw.stripe, { amount: 1000 + i * 100 }));
       const rows = payments.map((p, i) =>
         i % 2 === 0 ? `batch-${i},${p.intent},,${i % 4 === 0 ? '' : 500},requested_by_customer` : `batch-${i},,${p.charge},${500 + i},duplicate`,
       );
       const csv = ['key,payment_intent,charge,amount,reason', ...rows].join('\n');
-      const { page } = tab;
+      const { page } = h.tab;
       await signIn(page, KEYS.billing);
       await page.getByRole('link', { name: 'Batches' }).click();
 
@@ -201,7 +181,7 @@ describe.runIf(ISSUE_10_LANDED)('v1.1 flows in the console', () => {
       await screenshot(page, 'v11-05-batch-checked');
       await page.getByRole('button', { name: 'Send batch' }).dblclick();
       await page.getByRole('heading', { level: 1, name: /^Batch rb_/ }).waitFor();
-      expect(tab.requestsTo('POST', '/v1/refund-batches').filter((r) => r.headers()['idempotency-key'])).toHaveLength(1);
+      expect(h.tab.requestsTo('POST', '/v1/refund-batches').filter((r) => r.headers()['idempotency-key'])).toHaveLength(1);
       await page.locator('[data-done="20"][data-total="20"]').waitFor({ timeout: 60_000 });
       await page.locator('.badge', { hasText: 'Completed' }).waitFor({ timeout: 30_000 });
       expect(await page.locator('[data-count="refunded"]').textContent()).toBe('20');
@@ -219,7 +199,7 @@ describe.runIf(ISSUE_10_LANDED)('v1.1 flows in the console', () => {
         expect(row[1]).toBe('refunded');
         expect(row[6]).toMatch(/^re_/);
       }
-      expect(refundPosts(server.gw.emulator)).toHaveLength(20);
+      expect(refundPosts(h.server.gw.emulator)).toHaveLength(20);
     });
   });
 });

@@ -1,39 +1,18 @@
-// The console in a real browser against the real gateway and the seeded emulator: the flows of contract v1.0 routes.
-import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+// The console in a real browser against the real gateway and the seeded emulator: finding payments, refunding them,
+// cancelling an authorisation, never refunding twice, and the pending refunds.
+import { describe, expect, it } from 'vitest';
 import { auth, KEYS, refundPosts } from '../helpers/gateway.js';
 import { injectFault } from '../helpers/emulator.js';
-import { figure, findPayment, launchChromium, openConsole, screenshot, signIn, startConsoleGateway, statusText, type ConsoleGateway, type ConsolePage } from './browser.js';
+import { figure, findPayment, screenshot, signIn, statusText, useConsole } from './browser.js';
 
-let browser: Browser;
-let server: ConsoleGateway;
-let tab: ConsolePage;
-
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-});
-beforeEach(async () => {
-  server = await startConsoleGateway();
-  tab = await openConsole(browser, server.origin);
-});
-afterEach(async () => {
-  // Whatever the flow, the page never broke its CSP, threw, or reached another host.
-  const faults = await tab.faults();
-  await tab.close();
-  await server.close();
-  expect(faults).toEqual([]);
-});
-
-const dialogNamed = (name: string) => tab.page.getByRole('dialog', { name });
+const h = useConsole();
+const dialogNamed = (name: string) => h.tab.page.getByRole('dialog', { name });
 /** The refunds the page asked for (not its sign-in probe, which sends no Idempotency-Key and is refused before any rule). */
-const refundRequestsFromPage = () => tab.requestsTo('POST', '/v1/refunds').filter((r) => r.headers()['idempotency-key'] !== undefined);
+const refundRequestsFromPage = () => h.tab.requestsTo('POST', '/v1/refunds').filter((r) => r.headers()['idempotency-key'] !== undefined);
 
 /** Opens the refund dialog and fills it; leaves it at the confirmation (after the preview, when the gateway has one). */
 async function reviewRefund(paymentId: string, fill: { amount?: string; reason?: string; metadata?: Record<string, string> } = {}) {
-  const { page } = tab;
+  const { page } = h.tab;
   await page.getByRole('button', { name: 'Refund…' }).click();
   const dialog = dialogNamed(`Refund ${paymentId}`);
   if (fill.amount !== undefined) {
@@ -54,59 +33,9 @@ async function reviewRefund(paymentId: string, fill: { amount?: string; reason?:
   return dialog;
 }
 
-describe('signing in', () => {
-  it('when the key is unknown, then the page says so in words and keeps nothing', async () => {
-    const { page } = tab;
-    await screenshot(page, '01-sign-in');
-    await page.getByLabel('API key').fill('not-a-key');
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('alert').filter({ hasText: 'The gateway does not know this key' }).waitFor();
-    expect(await page.evaluate('sessionStorage.length')).toBe(0);
-  });
-
-  it('when a key signs in, then it is kept in this tab’s sessionStorage only, survives a reload, and sign-out forgets it', async () => {
-    const { page } = tab;
-    await signIn(page, KEYS.billing);
-    expect(await page.getByText('This key may: read, refund, cancel payments').count()).toBe(1);
-    expect(await page.evaluate('Object.values(sessionStorage)')).toEqual([KEYS.billing]);
-    expect(await page.evaluate('localStorage.length')).toBe(0);
-    expect(await page.evaluate('document.cookie')).toBe('');
-
-    await findPayment(page, 'pi_DemoSucceeded');
-    await page.reload();
-    // Still signed in, on the same payment (the route is in the URL's hash).
-    await page.getByRole('heading', { level: 2, name: /pi_DemoSucceeded$/ }).waitFor();
-
-    // A reload while the gateway cannot be reached keeps the key, and the operator can try again.
-    await page.route('**/v1/refunds?limit=1', (route) => route.abort('connectionrefused'), { times: 1 });
-    await page.reload();
-    await page.getByRole('alert').filter({ hasText: 'The gateway could not be reached' }).waitFor();
-    expect(await page.evaluate('Object.values(sessionStorage)')).toEqual([KEYS.billing]);
-    await page.getByRole('button', { name: 'Try again' }).click();
-    await page.getByRole('heading', { level: 2, name: /pi_DemoSucceeded$/ }).waitFor();
-
-    await page.getByRole('button', { name: 'Sign out' }).click();
-    await page.getByLabel('API key').waitFor();
-    expect(await page.evaluate('sessionStorage.length')).toBe(0);
-    await page.reload();
-    await page.getByLabel('API key').waitFor();
-  });
-
-  it('when every /v1 call carries the key, then it is as a Bearer token and only to /v1', async () => {
-    const { page } = tab;
-    await signIn(page, KEYS.billing);
-    await findPayment(page, 'pi_DemoSucceeded');
-    const api = tab.requests.filter((r) => new URL(r.url()).pathname.startsWith('/v1/'));
-    expect(api.length).toBeGreaterThan(0);
-    for (const request of api) expect(await request.headerValue('authorization')).toBe(`Bearer ${KEYS.billing}`);
-    const other = tab.requests.filter((r) => !new URL(r.url()).pathname.startsWith('/v1/'));
-    for (const request of other) expect(await request.headerValue('authorization')).toBeNull();
-  });
-});
-
 describe('a payment and its refunds', () => {
   it('when pi_DemoSucceeded is refunded in part and then in full, then both are listed, and a third refund is refused in words', async () => {
-    const { page } = tab;
+    const { page } = h.tab;
     await signIn(page, KEYS.billing);
     await findPayment(page, 'pi_DemoSucceeded');
     expect(await page.locator('.next-step').textContent()).toBe('Refund it: all $50.00 captured can be refunded, at once or in parts.');
@@ -125,7 +54,7 @@ describe('a payment and its refunds', () => {
     expect(firstRow).toMatch(/\$20\.00\s+Succeeded\s+Duplicate\s+billing/);
 
     // What reached the gateway is what the operator asked for: the amount in minor units, the reason, the metadata.
-    const listed = await server.gw.http.get('/v1/refunds?payment_intent=pi_DemoSucceeded').set(auth());
+    const listed = await h.server.gw.http.get('/v1/refunds?payment_intent=pi_DemoSucceeded').set(auth());
     expect(listed.body.data).toEqual([expect.objectContaining({ amount: 2000, currency: 'usd', reason: 'duplicate', metadata: { order: '42' }, requested_by: 'billing' })]);
 
     const rest = await reviewRefund('pi_DemoSucceeded');
@@ -146,11 +75,11 @@ describe('a payment and its refunds', () => {
     expect(await refusal.textContent()).toContain('Charge ch_DemoSucceeded has already been refunded in full.');
     expect(await confirm.count()).toBe(0);
     await screenshot(page, '05-refund-refused');
-    expect(refundPosts(server.gw.emulator)).toHaveLength(2);
+    expect(refundPosts(h.server.gw.emulator)).toHaveLength(2);
   });
 
   it('when a yen payment is refunded in part, then the amount is whole yen, shown as ¥ without decimals', async () => {
-    const { page } = tab;
+    const { page } = h.tab;
     await signIn(page, KEYS.billing);
     await findPayment(page, 'pi_DemoJpy');
     expect(await figure(page, 'Amount')).toBe('¥5,000');
@@ -161,17 +90,17 @@ describe('a payment and its refunds', () => {
     expect(await dialog.locator('[data-amount]').textContent()).toBe('¥1,200');
     await dialog.getByRole('button', { name: 'Confirm refund of ¥1,200' }).click();
     await statusText(page, 'Refunded ¥1,200');
-    const [post] = refundPosts(server.gw.emulator);
+    const [post] = refundPosts(h.server.gw.emulator);
     expect(post?.body).toMatchObject({ amount: '1200' });
   });
 
   it('when the id is malformed, then nothing is asked of the gateway; when it is unknown, then the page says so', async () => {
-    const { page } = tab;
+    const { page } = h.tab;
     await signIn(page, KEYS.billing);
     await page.getByLabel('Charge or PaymentIntent id').fill('hello');
     await page.getByRole('button', { name: 'Find', exact: true }).click();
     await page.getByRole('alert').filter({ hasText: 'Enter a charge id (ch_… or py_…) or a PaymentIntent id (pi_…)' }).waitFor();
-    expect(tab.requests.filter((r) => new URL(r.url()).pathname.startsWith('/v1/payments'))).toEqual([]);
+    expect(h.tab.requests.filter((r) => new URL(r.url()).pathname.startsWith('/v1/payments'))).toEqual([]);
 
     await page.getByLabel('Charge or PaymentIntent id').fill('pi_Nope');
     await page.getByRole('button', { name: 'Find', exact: true }).click();
@@ -181,7 +110,7 @@ describe('a payment and its refunds', () => {
 
 describe('an authorisation', () => {
   it('when pi_DemoRequiresCapture is canceled, then the picture says so and Stripe was asked once; no refund was offered', async () => {
-    const { page } = tab;
+    const { page } = h.tab;
     await signIn(page, KEYS.billing);
     await findPayment(page, 'pi_DemoRequiresCapture');
     expect(await page.locator('.next-step').textContent()).toContain('Cancel it: the payment is authorised but not captured');
@@ -196,28 +125,28 @@ describe('an authorisation', () => {
     expect(await page.locator('dl.picture .badge').first().textContent()).toBe('Canceled');
     expect(await page.getByRole('button', { name: 'Cancel payment…' }).count()).toBe(0);
     await screenshot(page, '07-canceled');
-    const cancels = server.gw.emulator.control.requests({ method: 'POST', path: '/v1/payment_intents/pi_DemoRequiresCapture/cancel' });
+    const cancels = h.server.gw.emulator.control.requests({ method: 'POST', path: '/v1/payment_intents/pi_DemoRequiresCapture/cancel' });
     expect(cancels).toHaveLength(1);
     expect(cancels[0]?.body).toMatchObject({ cancellation_reason: 'requested_by_customer' });
-    const [sent] = tab.requestsTo('POST', '/v1/payment-intents/pi_DemoRequiresCapture/cancel');
+    const [sent] = h.tab.requestsTo('POST', '/v1/payment-intents/pi_DemoRequiresCapture/cancel');
     expect(await sent?.headerValue('idempotency-key')).toMatch(/^console-[0-9a-f]{32}$/);
   });
 });
 
 describe('never refunding twice', () => {
   it('when Confirm is double-clicked, then one request leaves the page and Stripe gets one refund', async () => {
-    const { page } = tab;
+    const { page } = h.tab;
     await signIn(page, KEYS.billing);
     await findPayment(page, 'pi_DemoSucceeded');
     const dialog = await reviewRefund('pi_DemoSucceeded', { amount: '10' });
     await dialog.getByRole('button', { name: 'Confirm refund of $10.00' }).dblclick();
     await statusText(page, 'Refunded $10.00');
     expect(refundRequestsFromPage()).toHaveLength(1);
-    expect(refundPosts(server.gw.emulator)).toHaveLength(1);
+    expect(refundPosts(h.server.gw.emulator)).toHaveLength(1);
   });
 
   it('when two clicks land before the page can disable the button, then still one request leaves the page', async () => {
-    const { page } = tab;
+    const { page } = h.tab;
     await signIn(page, KEYS.billing);
     await findPayment(page, 'pi_DemoSucceeded');
     await reviewRefund('pi_DemoSucceeded', { amount: '10' });
@@ -229,20 +158,17 @@ describe('never refunding twice', () => {
     })()`);
     await statusText(page, 'Refunded $10.00');
     expect(refundRequestsFromPage()).toHaveLength(1);
-    expect(refundPosts(server.gw.emulator)).toHaveLength(1);
+    expect(refundPosts(h.server.gw.emulator)).toHaveLength(1);
   });
 
   it('when the first attempt times out after Stripe made the refund and the operator confirms again, then the same key finds that one refund', async () => {
-    await tab.close();
-    await server.close();
     // The gateway gives Stripe 0.5 s and no retry; the emulator holds this refund 1.5 s, then makes it.
-    server = await startConsoleGateway({ env: { STRIPE_TIMEOUT_MS: '500', STRIPE_MAX_NETWORK_RETRIES: '0' } });
-    tab = await openConsole(browser, server.origin);
-    const { page } = tab;
+    await h.restart({ env: { STRIPE_TIMEOUT_MS: '500', STRIPE_MAX_NETWORK_RETRIES: '0' } });
+    const { page } = h.tab;
     await signIn(page, KEYS.billing);
     await findPayment(page, 'pi_DemoSucceeded');
     const dialog = await reviewRefund('pi_DemoSucceeded', { amount: '15' });
-    await injectFault(server.gw.emulator.url, { method: 'POST', path: '/v1/refunds', kind: 'delay', delay_ms: 1500 });
+    await injectFault(h.server.gw.emulator.url, { method: 'POST', path: '/v1/refunds', kind: 'delay', delay_ms: 1500 });
     const confirm = dialog.getByRole('button', { name: 'Confirm refund of $15.00' });
     await confirm.click();
     const failure = dialog.locator('[role=alert][data-code="upstream_timeout"]');
@@ -253,7 +179,7 @@ describe('never refunding twice', () => {
     expect(words).not.toMatch(/at \w+ \(|Error:|stack/i);
     await screenshot(page, '08-refund-timeout');
     // Stripe finishes the refund it was asked for; the operator has not been told of it.
-    for (let i = 0; i < 300 && (await server.gw.stripe.refunds.list({ payment_intent: 'pi_DemoSucceeded' })).data.length === 0; i += 1) {
+    for (let i = 0; i < 300 && (await h.server.gw.stripe.refunds.list({ payment_intent: 'pi_DemoSucceeded' })).data.length === 0; i += 1) {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
 
@@ -262,43 +188,20 @@ describe('never refunding twice', () => {
     const posts = refundRequestsFromPage();
     expect(posts).toHaveLength(2);
     expect(posts[1]?.headers()['idempotency-key']).toBe(posts[0]?.headers()['idempotency-key']);
-    const refunds = await server.gw.stripe.refunds.list({ payment_intent: 'pi_DemoSucceeded' });
+    const refunds = await h.server.gw.stripe.refunds.list({ payment_intent: 'pi_DemoSucceeded' });
     expect(refunds.data.map((r) => r.amount)).toEqual([1500]);
-  });
-});
-
-describe('what a key may do decides what is shown', () => {
-  it('when a read-only key looks at payments, then it sees the picture and refunds but no refund or cancel button', async () => {
-    const { page } = tab;
-    await signIn(page, KEYS.support);
-    expect(await page.getByText('This key may: read', { exact: true }).count()).toBe(1);
-    await findPayment(page, 'pi_DemoPartlyRefunded');
-    expect(await page.locator('tr[data-refund]').count()).toBe(1);
-    expect(await page.getByRole('button', { name: 'Refund…' }).count()).toBe(0);
-    await screenshot(page, '09-read-only');
-    await findPayment(page, 'pi_DemoRequiresCapture');
-    expect(await page.getByRole('button', { name: 'Cancel payment…' }).count()).toBe(0);
-    // It learnt that from harmless calls: nothing was refunded or canceled at Stripe.
-    expect(refundPosts(server.gw.emulator)).toHaveLength(0);
-    expect(server.gw.emulator.control.requests({ method: 'POST' })).toHaveLength(0);
-  });
-
-  it('when a key may only cancel, then the page says it cannot read payments', async () => {
-    const { page } = tab;
-    await signIn(page, KEYS.ops);
-    await page.getByText('This key may not read payments').waitFor();
   });
 });
 
 describe('pending refunds', () => {
   it('when a refund is pending at Stripe, then the pending view lists it with a link to its payment', async () => {
-    const made = await server.gw.http
+    const made = await h.server.gw.http
       .post('/v1/refunds')
       .set(auth())
       .set('idempotency-key', 'pending-1')
       .send({ payment_intent: 'pi_DemoPendingRefund', amount: 1000 });
     expect(made.body.status).toBe('pending');
-    const { page } = tab;
+    const { page } = h.tab;
     await signIn(page, KEYS.billing);
     await page.getByRole('link', { name: 'Pending refunds' }).click();
     const row = page.locator(`tr[data-refund="${made.body.id}"]`);
@@ -307,52 +210,5 @@ describe('pending refunds', () => {
     await screenshot(page, '10-pending');
     await row.getByRole('link', { name: 'pi_DemoPendingRefund' }).click();
     await page.getByRole('heading', { level: 2, name: /pi_DemoPendingRefund$/ }).waitFor();
-  });
-});
-
-describe('keyboard, landmarks and a narrow window', () => {
-  it('when the operator uses only the keyboard, then focus is visible, the dialog takes focus, and Escape gives it back', async () => {
-    const { page } = tab;
-    await page.getByLabel('API key').focus();
-    await page.keyboard.type(KEYS.billing);
-    await page.keyboard.press('Enter');
-    await page.getByRole('navigation', { name: 'Main' }).waitFor();
-    for (const role of ['banner', 'navigation', 'main'] as const) expect(await page.getByRole(role).count()).toBeGreaterThan(0);
-
-    const tabTo = async (test: string) => {
-      for (let i = 0; i < 20; i += 1) {
-        await page.keyboard.press('Tab');
-        if (await page.evaluate(test)) return;
-      }
-      throw new Error(`Tab never reached: ${test}`);
-    };
-    await tabTo('document.activeElement?.id === "payment-id"');
-    await page.keyboard.type('pi_DemoSucceeded');
-    await page.keyboard.press('Enter');
-    await page.getByRole('heading', { level: 2, name: /pi_DemoSucceeded$/ }).waitFor();
-    await tabTo('document.activeElement?.textContent === "Refund…"');
-    const outline = await page.evaluate('getComputedStyle(document.activeElement).outlineStyle + " " + getComputedStyle(document.activeElement).outlineWidth');
-    expect(outline).toBe('solid 3px');
-    await screenshot(page, '11-keyboard-focus');
-    await page.keyboard.press('Enter');
-    await dialogNamed('Refund pi_DemoSucceeded').waitFor();
-    expect(await page.evaluate('document.activeElement?.closest("dialog") !== null')).toBe(true);
-    await page.keyboard.press('Escape');
-    await dialogNamed('Refund pi_DemoSucceeded').waitFor({ state: 'detached' });
-    expect(await page.evaluate('document.activeElement?.textContent')).toBe('Refund…');
-  });
-
-  it('when the window is 400 px wide, then nothing needs sideways scrolling of the page and the dialog fits', async () => {
-    await tab.close();
-    tab = await openConsole(browser, server.origin, { width: 400, height: 800 });
-    const { page } = tab;
-    await signIn(page, KEYS.billing);
-    await findPayment(page, 'pi_DemoPartlyRefunded');
-    expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(400);
-    await screenshot(page, '12-narrow-payment', true);
-    await page.getByRole('button', { name: 'Refund…' }).click();
-    const box = await dialogNamed('Refund pi_DemoPartlyRefunded').boundingBox();
-    expect(box && box.x >= 0 && box.x + box.width <= 400).toBe(true);
-    await screenshot(page, '13-narrow-refund-dialog');
   });
 });
