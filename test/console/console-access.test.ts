@@ -109,7 +109,7 @@ describe('keyboard, landmarks and a narrow window', () => {
     expect(await page.evaluate('document.activeElement?.closest("dialog") !== null')).toBe(true);
     await page.keyboard.press('Escape');
     await dialogNamed('Refund pi_DemoSucceeded').waitFor({ state: 'detached' });
-    expect(await page.evaluate('document.activeElement?.textContent')).toBe('Refund…');
+    await page.waitForFunction('document.activeElement?.textContent === "Refund…"');
   });
 
   it('when the window is 400 px wide, then nothing needs sideways scrolling of the page and the dialog fits', async () => {

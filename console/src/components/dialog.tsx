@@ -24,16 +24,25 @@ export function Dialog({ title, onClose, busy = false, children }: DialogProps) 
     const dialog = ref.current;
     if (!dialog) return;
     const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+    const giveFocusBack = () => {
+      if (opener?.isConnected && (document.activeElement === null || document.activeElement === document.body)) opener.focus();
+    };
     dialog.showModal();
+    // Escape: the browser closes the dialog itself (and gives focus back), unless a request is in flight.
     const onCancel = (event: Event) => {
-      event.preventDefault();
-      if (!busyRef.current) closeRef.current();
+      if (busyRef.current) event.preventDefault();
+    };
+    const onNativeClose = () => {
+      giveFocusBack();
+      closeRef.current();
     };
     dialog.addEventListener('cancel', onCancel);
+    dialog.addEventListener('close', onNativeClose);
     return () => {
       dialog.removeEventListener('cancel', onCancel);
+      dialog.removeEventListener('close', onNativeClose);
       if (dialog.open) dialog.close();
-      if (opener?.isConnected) opener.focus();
+      giveFocusBack();
     };
   }, []);
 
