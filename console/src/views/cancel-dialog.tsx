@@ -10,6 +10,8 @@ import { money, reasonWords } from '../words.js';
 
 export function CancelDialog({ session, payment, onClose, onDone }: { session: Session; payment: Payment; onClose: () => void; onDone: (message: string) => void }) {
   const intent = payment.payment_intent ?? payment.id;
+  // Only an authorised payment holds money on the card; the others were never completed.
+  const authorised = payment.status === 'requires_capture';
   const [reason, setReason] = useState<CancellationReason | ''>('');
   const [busy, setBusy] = useState(false);
   const [problem, setProblem] = useState<Problem | null>(null);
@@ -24,7 +26,11 @@ export function CancelDialog({ session, payment, onClose, onDone }: { session: S
     await flight.run(async () => {
       try {
         await session.api.post<Payment>(`/v1/payment-intents/${encodeURIComponent(intent)}/cancel`, { body, idempotencyKey: keys.keyFor({ intent, body }) });
-        onDone(`Canceled ${intent}: the authorisation of ${money(payment.amount, payment.currency)} is released.`);
+        onDone(
+          authorised
+            ? `Canceled ${intent}: the authorisation of ${money(payment.amount, payment.currency)} is released.`
+            : `Canceled ${intent}: it can no longer be completed.`,
+        );
       } catch (err) {
         setProblem(err instanceof ApiError ? err.problem : { status: 0, code: 'unexpected', detail: 'Something went wrong in the page. Reload it and look at the payment.' });
         setBusy(false);
@@ -36,8 +42,8 @@ export function CancelDialog({ session, payment, onClose, onDone }: { session: S
     <Dialog title={`Cancel ${intent}`} onClose={onClose} busy={busy}>
       <form onSubmit={submit} noValidate>
         <p>
-          Cancel the payment of <strong>{money(payment.amount, payment.currency)}</strong>? Nothing was captured, so nothing is refunded: the hold on the
-          customer’s card is released and the payment can no longer be completed.
+          Cancel the payment of <strong>{money(payment.amount, payment.currency)}</strong>? Nothing was captured, so nothing is refunded:{' '}
+          {authorised ? 'the hold on the customer’s card is released and ' : ''}the payment can no longer be completed.
         </p>
         <div class="field">
           <label for="cancel-reason">Reason</label>
