@@ -11,6 +11,7 @@ import {
 import { attemptBudgetMs } from './budget.js';
 import type { Config } from './config.js';
 import { authHook, CallerRateLimiter } from './http/auth.js';
+import { consoleRoutes } from './http/console.js';
 import { registerContentTypes, UNPARSABLE_JSON } from './http/content-types.js';
 import { registerLoadShedding } from './http/load-shedding.js';
 import { trackRoutes } from './http/method-not-allowed.js';
@@ -219,6 +220,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   await app.register(paymentRoutes, services);
   await app.register(eventRoutes, { feed: new EventFeed({ ledger, seesAll: (id) => receivers.get(id)?.all === true }) });
   await app.register(operationRoutes, { ledger, gateway, metrics, stripeCheckTtlMs: 5_000 });
+  await app.register(consoleRoutes);
 
   const eventMetrics = registerEventMetrics(metrics.registry, () => ledger.deliveryBacklog(now()));
   registerPacingMetrics(metrics.registry, pacer);
