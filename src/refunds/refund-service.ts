@@ -20,6 +20,13 @@ export interface CreateRefundRequest {
   metadata?: Record<string, string>;
 }
 
+type CallPriority = NonNullable<CallOptions['priority']>;
+
+export interface CreateRefundOptions {
+  route?: string;
+  priority?: CallPriority;
+}
+
 export interface CallerContext {
   callerId: string;
   /** The request id the caller sees (`x-request-id`); stored refusals are replayed with it. */
@@ -43,13 +50,17 @@ export class RefundService {
     this.#deps = deps;
   }
 
-  async createRefund(caller: CallerContext, idempotencyKey: string, request: CreateRefundRequest) {
+  /**
+   * `options.route` scopes the key to another route than POST /v1/refunds (a batch's items have keys of their own);
+   * `options.priority` background lets requests go first at Stripe's rate limit.
+   */
+  async createRefund(caller: CallerContext, idempotencyKey: string, request: CreateRefundRequest, options: CreateRefundOptions = {}) {
     return runIdempotent(
       this.#deps.idempotency,
-      { callerId: caller.callerId, route: REFUNDS_ROUTE, key: idempotencyKey },
+      { callerId: caller.callerId, route: options.route ?? REFUNDS_ROUTE, key: idempotencyKey },
       { requestId: caller.requestId, body: request },
       async (attempt) => {
-        const refund = await this.#refundOnce(caller.callerId, attempt, request);
+        const refund = await this.#refundOnce(caller.callerId, attempt, request, options.priority ?? 'interactive');
         return { value: refund, refund };
       },
     );
@@ -60,9 +71,9 @@ export class RefundService {
    * charge's turn, then the refund. A refund by PaymentIntent first needs the PaymentIntent's charge; once it
    * succeeded that link never changes, so it is read once per PaymentIntent and remembered.
    */
-  async #refundOnce(callerId: string, attempt: Attempt, request: CreateRefundRequest): Promise<Refund> {
+  async #refundOnce(callerId: string, attempt: Attempt, request: CreateRefundRequest, priority: CallPriority): Promise<Refund> {
     const { gateway, locks } = this.#deps;
-    const options: CallOptions = { deadline: attempt.deadline };
+    const options: CallOptions = { deadline: attempt.deadline, priority };
     const chargeId = request.payment_intent !== undefined ? await this.#chargeOf(request.payment_intent, options) : (request.charge ?? '');
 
     // The check and the Stripe call for one charge never interleave with another request's for the same charge.
