@@ -68,6 +68,8 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     MAX_EVENT_LOOP_DELAY_MS: '0',
     // The gateway's own Stripe pacing (20 calls/s with a test key) is out of the way unless a test is about it.
     STRIPE_RATE_LIMIT_PER_SECOND: '10000',
+    // Reconciliation reads Stripe's event list on its own: off unless a test is about it, so request counts stay exact.
+    RECONCILE_INTERVAL_MS: '0',
     ...options.env,
   });
   if (!loaded.ok) throw new Error(`test config: ${loaded.problems.join('; ')}`);
