@@ -269,6 +269,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
           lag_seconds: Math.round(summary.lagSeconds * 10) / 10,
           caught_up: summary.caughtUp,
           cursor: summary.cursor ?? null,
+          started_at: summary.startedAt.toISOString(),
+          duration_ms: summary.finishedAt.getTime() - summary.startedAt.getTime(),
         },
         'reconciliation run',
       );

@@ -27,6 +27,9 @@ export interface ReconcileSummary {
   cursorLost: boolean;
   /** The last event applied, where the next run starts. */
   cursor: string | undefined;
+  /** When the run held the job: from just after its lease was taken to just before it was given back. */
+  startedAt: Date;
+  finishedAt: Date;
 }
 
 export type ReconcileResult =
@@ -71,6 +74,7 @@ export async function reconcileOnce(deps: ReconciliationDeps): Promise<Reconcile
   const startedAt = now();
   const take = await ledger.takeJob({ job: RECONCILE_JOB, holder, now: startedAt, leaseMs: deps.leaseMs });
   if (take.kind !== 'taken') return { kind: take.kind };
+  const takenAt = now();
   const state: ReconcileState = { ...(take.job.state as ReconcileState) };
   let renewedAt = startedAt.getTime();
   /** Saves the progress, and with it the lease; a lease another replica took means this run must stop. */
@@ -92,6 +96,7 @@ export async function reconcileOnce(deps: ReconciliationDeps): Promise<Reconcile
       afterEach: keepLease,
     });
     const finishedAt = now();
+    // The lease is given back after finishedAt: two runs' [startedAt, finishedAt] never overlap, whichever replica ran them.
     await ledger.finishJob({
       job: RECONCILE_JOB,
       holder,
@@ -104,7 +109,17 @@ export async function reconcileOnce(deps: ReconciliationDeps): Promise<Reconcile
     const lagSeconds = walk.newestApplied === undefined ? 0 : Math.max(0, finishedAt.getTime() / 1000 - walk.newestApplied.created);
     return {
       kind: 'done',
-      summary: { eventsSeen: walk.seen, eventsApplied: walk.applied, refundsReread, lagSeconds, caughtUp: walk.caughtUp, cursorLost: walk.cursorLost, cursor: state.cursor },
+      summary: {
+        eventsSeen: walk.seen,
+        eventsApplied: walk.applied,
+        refundsReread,
+        lagSeconds,
+        caughtUp: walk.caughtUp,
+        cursorLost: walk.cursorLost,
+        cursor: state.cursor,
+        startedAt: takenAt,
+        finishedAt,
+      },
     };
   } catch (error) {
     // The progress saved so far stays; the next try comes after an interval, as a run would.
