@@ -15,6 +15,13 @@ export interface WebhookRoutesOptions {
 }
 
 declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * A /v1 route that takes no API key, declared as such (auth fails closed for /v1 routes that declare neither a
+     * scope nor this). Stripe's webhook proves itself by signature instead.
+     */
+    public?: true;
+  }
   interface FastifySchema {
     /** A body that is documented but never parsed nor validated: the route reads the raw bytes (see openapi.ts). */
     rawBody?: unknown;
@@ -30,6 +37,7 @@ export const webhookRoutes: FastifyPluginAsyncZod<WebhookRoutesOptions> = async 
   app.post(
     '/v1/webhooks/stripe',
     {
+      config: { public: true },
       schema: {
         operationId: 'receiveStripeWebhook',
         summary: 'Stripe events in (point Stripe’s webhook endpoint here)',
