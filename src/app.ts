@@ -254,6 +254,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
         leaseMs: reconcileLeaseMs(config),
         maxPages: RECONCILE_MAX_PAGES,
         maxRereads: RECONCILE_MAX_REREADS,
+        // Nobody waits on it: at Stripe's rate limit, requests go first.
+        callOptions: { priority: 'background' },
       }),
     onResult: (result) => {
       lifecycleMetrics.onReconcile(result);

@@ -171,6 +171,19 @@ describe('reconciliation with webhooks off', () => {
     expect(lines.parsed().some((l) => l.msg.startsWith('reconciliation run failed'))).toBe(true);
   });
 
+  it('when Stripe calls must wait for the gateway’s rate limit, then reconciliation’s calls wait as background work', async () => {
+    const { emulator, ledger } = await shared();
+    // One call a second for this gateway: each run's read of the event list waits its turn.
+    const gw = await start({ emulator, ledger, intervalMs: '100', env: { STRIPE_RATE_LIMIT_PER_SECOND: '1' } });
+    const waiting = async () => {
+      const text = (await gw.http.get('/metrics')).text;
+      const of = (priority: string) => Number(new RegExp(`^gateway_stripe_calls_waiting\\{priority="${priority}"\\} (\\S+)$`, 'm').exec(text)?.[1]);
+      return { interactive: of('interactive'), background: of('background') };
+    };
+
+    await expect.poll(waiting, { timeout: 15_000 }).toEqual({ interactive: 0, background: 1 });
+  });
+
   it('when RECONCILE_INTERVAL_MS is 0, then the gateway never reads Stripe’s event list', async () => {
     const { emulator, ledger } = await shared();
     const gw = await start({ emulator, ledger, intervalMs: '0' });

@@ -7,6 +7,9 @@ import type { WebhookVerifier } from '../../refunds/stripe-events.js';
 import { LEDGER, problemResponses, UPSTREAM } from '../responses.js';
 import { stripeEventBody, stripeSignatureHeader, webhookAckSchema } from '../webhook-schemas.js';
 
+/** Stripe gives up on a webhook after some seconds and sends it again; a read that waits longer helps nobody. */
+const STRIPE_READ_BUDGET_MS = 10_000;
+
 export interface WebhookRoutesOptions {
   /** Undefined without STRIPE_WEBHOOK_SECRET: the route then answers 503 webhooks_not_configured. */
   verifier: WebhookVerifier | undefined;
@@ -80,7 +83,9 @@ export const webhookRoutes: FastifyPluginAsyncZod<WebhookRoutesOptions> = async 
         if (error instanceof GatewayError && error.code === 'invalid_signature') options.onInvalidSignature?.();
         throw error;
       }
-      const { outcome, refunds } = await options.lifecycle.apply(event, 'webhook');
+      // charge.refunded's read of the charge's refunds gives way to callers' requests at the rate limit, but not for
+      // longer than Stripe waits for an answer: past that, 503 and Stripe delivers the event again.
+      const { outcome, refunds } = await options.lifecycle.apply(event, 'webhook', { priority: 'background', deadline: Date.now() + STRIPE_READ_BUDGET_MS });
       request.log.info({ stripe_event: event.id, type: event.type, outcome, refunds: refunds.map((r) => r.id) }, 'stripe event');
       return { received: true as const, id: event.id, type: event.type, outcome };
     },
