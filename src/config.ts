@@ -170,6 +170,10 @@ const envSchema = z
       .string()
       .regex(/^whsec_\S+$/, 'must start with whsec_')
       .optional(),
+    // 0 turns reconciliation off; below 100 ms it would do little but ask Stripe for its event list.
+    RECONCILE_INTERVAL_MS: int(0, 86_400_000)
+      .refine((ms) => ms === 0 || ms >= 100, 'must be 0 (off) or at least 100')
+      .default(60_000),
   })
   .superRefine((env, ctx) => {
     if (env.SANDBOX && env.STRIPE_SECRET_KEY) {
@@ -233,7 +237,10 @@ export interface Config {
     statementTimeoutMs: number;
   };
   idempotencyRetentionDays: number;
+  /** Stripe's webhook signing secret (`whsec_…`); without it the webhook route answers 503. */
   webhookSecret: string | undefined;
+  /** How often reconciliation runs (across replicas); 0: never. */
+  reconcileIntervalMs: number;
   /** Outbound event deliveries in flight per process. */
   eventsDeliveryConcurrency: number;
 }
@@ -281,6 +288,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
     },
     idempotencyRetentionDays: e.IDEMPOTENCY_RETENTION_DAYS,
     webhookSecret: e.STRIPE_WEBHOOK_SECRET,
+    reconcileIntervalMs: e.RECONCILE_INTERVAL_MS,
     eventsDeliveryConcurrency: e.EVENTS_DELIVERY_CONCURRENCY,
   };
   return { ok: true, config: deepFreeze(config) };

@@ -10,11 +10,19 @@ export interface Sandbox {
   /** The generated key, when one was generated; printed once, never logged. */
   generatedKey: string | undefined;
   emulatorUrl: string;
+  /**
+   * Points the emulator's webhooks at the gateway's own /v1/webhooks/stripe, sends it the events made so far (the demo
+   * refunds'), and waits until they are delivered: once it returns, the refund index holds the demo refunds.
+   */
+  connectWebhooks(gatewayUrl: string): Promise<void>;
   close(): Promise<void>;
 }
 
 /** What the generated key may do: everything but approving (a caller never approves its own refund requests). */
 const SANDBOX_SCOPES: readonly Scope[] = ['refunds:read', 'refunds:write', 'payment_intents:write'];
+
+/** The longest the start waits for the demo refunds' webhooks; they take milliseconds, but a slow machine must not hang the start. */
+const WEBHOOK_BACKFILL_WAIT_MS = 10_000;
 
 /** A test key for the emulator; it never leaves this process. */
 const SANDBOX_STRIPE_KEY = 'sk_test_sandbox';
@@ -26,10 +34,21 @@ export async function startSandbox(config: Config): Promise<Sandbox> {
     generatedKey === undefined
       ? config.apiKeys
       : [{ id: 'sandbox', keySha256: createHash('sha256').update(generatedKey).digest(), scopes: SANDBOX_SCOPES, rateLimitPerMinute: 6000, limits: undefined, events: undefined }];
+  // The emulator signs its webhooks with this; it never leaves the process (a configured one is used as given).
+  const webhookSecret = config.webhookSecret ?? `whsec_${randomBytes(24).toString('hex')}`;
   return {
-    config: Object.freeze({ ...config, apiKeys, stripe: Object.freeze({ ...config.stripe, secretKey: SANDBOX_STRIPE_KEY, apiBase: emulator.url }) }),
+    config: Object.freeze({
+      ...config,
+      apiKeys,
+      webhookSecret,
+      stripe: Object.freeze({ ...config.stripe, secretKey: SANDBOX_STRIPE_KEY, apiBase: emulator.url }),
+    }),
     generatedKey,
     emulatorUrl: emulator.url,
+    connectWebhooks: async (gatewayUrl) => {
+      emulator.control.addWebhookEndpoint({ url: `${gatewayUrl}/v1/webhooks/stripe`, secret: webhookSecret, backfill: true });
+      await emulator.control.flushWebhooks(WEBHOOK_BACKFILL_WAIT_MS);
+    },
     close: () => emulator.close(),
   };
 }

@@ -3,9 +3,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type Stripe from 'stripe';
 import { GatewayError } from '../refunds/gateway-error.js';
 import type { CallOptions, ChargeView, CreateRefundInput, IntentView, ListRefundsInput, PaymentGateway } from '../refunds/payment-gateway.js';
+import type { ListProviderEventsInput, ProviderEvent, ProviderEventSource } from '../refunds/stripe-events.js';
 import type { CancellationReason, Page, Refund } from '../refunds/types.js';
 import { isRateLimited, mapStripeError, retryAfterSeconds, type StripeOperation } from './error-mapper.js';
-import { toChargeView, toIntentView, toRefund } from './mappers.js';
+import { toChargeView, toIntentView, toProviderEvent, toRefund } from './mappers.js';
 import type { StripePacer } from './stripe-pacer.js';
 
 /** One finished Stripe call, for the log line and the metrics. */
@@ -44,7 +45,7 @@ const INTENT_EXPAND = ['latest_charge.refunds'];
 export const sdkBackoffMs = (retries: number): number =>
   Array.from({ length: retries }, (_, i) => Math.min(500 * 2 ** i, 5_000)).reduce((a, b) => a + b, 0);
 
-export class StripeGateway implements PaymentGateway {
+export class StripeGateway implements PaymentGateway, ProviderEventSource {
   readonly #stripe: Stripe;
   readonly #options: Required<Omit<StripeGatewayOptions, 'onCall' | 'pacer'>> & Pick<StripeGatewayOptions, 'onCall' | 'pacer'>;
 
@@ -108,6 +109,18 @@ export class StripeGateway implements PaymentGateway {
       ),
     );
     return { data: list.data.map(toRefund), hasMore: list.has_more };
+  }
+
+  async listEvents(input: ListProviderEventsInput, options: CallOptions = {}): Promise<Page<ProviderEvent>> {
+    const params: Stripe.EventListParams = {
+      types: [...input.types],
+      limit: input.limit,
+      ...(input.endingBefore !== undefined ? { ending_before: input.endingBefore } : {}),
+      ...(input.startingAfter !== undefined ? { starting_after: input.startingAfter } : {}),
+      ...(input.createdGte !== undefined ? { created: { gte: input.createdGte } } : {}),
+    };
+    const list = await this.#call('events.list', 'read', `Event ${input.endingBefore ?? input.startingAfter ?? 'list'}`, options, (o) => this.#stripe.events.list(params, o));
+    return { data: list.data.map(toProviderEvent), hasMore: list.has_more };
   }
 
   async cancelPaymentIntent(

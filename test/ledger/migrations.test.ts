@@ -12,8 +12,8 @@ import { refund, T0 } from './fixtures.js';
 const extra = (name: string, sql: string): Migration => ({ name, sql, checksum: `checksum of ${name}` });
 
 const FILES = {
-  sqlite: ['001-ledger.sql', '002-events.sql'],
-  postgres: ['001-idempotency-records.sql', '002-refund-index.sql', '003-idempotency-holder.sql', '004-events.sql', '008-replicas.sql'],
+  sqlite: ['001-ledger.sql', '002-events.sql', '003-stripe-events.sql'],
+  postgres: ['001-idempotency-records.sql', '002-refund-index.sql', '003-idempotency-holder.sql', '004-events.sql', '005-stripe-events.sql', '008-replicas.sql'],
 };
 
 for (const backend of ledgerBackends) {
@@ -116,7 +116,7 @@ describe.skipIf(postgresBackend.skip)(`replicas starting together on ${postgresB
   });
 
   it('when four replicas start at once on an empty database, then all start and each migration is applied once', async () => {
-    await db().sql.exec('DROP TABLE gateway_replicas, event_deliveries, event_cursors, events, refunds, idempotency_records, schema_migrations');
+    await db().sql.exec('DROP TABLE jobs, stripe_events, gateway_replicas, event_deliveries, event_cursors, events, refunds, idempotency_records, schema_migrations');
 
     const results = await Promise.allSettled(
       Array.from({ length: 4 }, () => createLedger({ kind: 'postgres', databaseUrl: db().databaseUrl! })),
@@ -127,7 +127,7 @@ describe.skipIf(postgresBackend.skip)(`replicas starting together on ${postgresB
     expect(await db().sql.query('SELECT name FROM schema_migrations ORDER BY name')).toEqual(FILES.postgres.map((name) => ({ name })));
   });
 
-  it('when the schema is in place, then the refund index has its list-order, status and requested_by indexes', async () => {
+  it('when the schema is in place, then the refund index has its list-order, status, requested_by and unsettled indexes', async () => {
     const rows = await db().sql.query<{ indexname: string }>(
       `SELECT indexname FROM pg_indexes WHERE tablename IN ('refunds', 'idempotency_records') ORDER BY indexname`,
     );
@@ -140,6 +140,7 @@ describe.skipIf(postgresBackend.skip)(`replicas starting together on ${postgresB
       'refunds_requested_by_idx',
       'refunds_seq_key',
       'refunds_status_idx',
+      'refunds_unsettled_idx',
     ]);
   });
 

@@ -28,10 +28,17 @@ describe('openapi/openapi.json', () => {
     const doc = JSON.parse(await readFile(OPENAPI_PATH, 'utf8')) as { openapi: string; paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths).sort()).toEqual(
-      ['/healthz', '/metrics', '/readyz', '/v1/events', '/v1/payment-intents/{id}/cancel', '/v1/payments/{id}', '/v1/refunds', '/v1/refunds/{id}'].sort(),
+      ['/healthz', '/metrics', '/readyz', '/v1/events', '/v1/payment-intents/{id}/cancel', '/v1/payments/{id}', '/v1/refunds', '/v1/refunds/{id}', '/v1/webhooks/stripe'].sort(),
     );
     expect(Object.keys(doc.paths['/v1/refunds']!.post!.responses).sort()).toEqual(
       ['201', '400', '401', '403', '404', '409', '413', '415', '422', '429', '500', '502', '503', '504'].sort(),
     );
+    // Stripe's webhook takes no API key: no 401/403/429, and its own 400 (invalid_signature) and 503 (webhooks_not_configured).
+    const webhook = doc.paths['/v1/webhooks/stripe']!.post! as { responses: Record<string, unknown>; security: unknown[]; requestBody?: unknown };
+    expect(Object.keys(webhook.responses).sort()).toEqual(['200', '400', '413', '415', '500', '502', '503', '504']);
+    expect(webhook.security).toEqual([]);
+    expect(JSON.stringify(webhook.responses['400'])).toContain('invalid_signature');
+    expect(JSON.stringify(webhook.responses['503'])).toContain('webhooks_not_configured');
+    expect(webhook.requestBody).toMatchObject({ content: { 'application/json': { schema: { $ref: expect.stringMatching(/StripeEvent/) } } } });
   });
 });

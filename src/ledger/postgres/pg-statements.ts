@@ -1,11 +1,13 @@
 // The ledger's SQL on PostgreSQL, each written so the refund path costs as few round trips as it can.
+import { REFUND_COLUMNS } from '../refund-rows.js';
 
 /**
  * The CTEs that write one refund into the index and, if it is new or changed, its event — one statement, so the change
  * and the news of it are never apart. Parameters start at `$first`: the twelve of refundParams, the time, the event's
  * id, and the refund as JSON. `guard` (SQL) skips the
  * whole write when false. Webhooks arrive twice and out of order, so an update that would move a final refund back to
- * pending or requires_action is stale and skipped whole; final → other final is real (Stripe fails a succeeded refund).
+ * pending or requires_action is stale and skipped whole; succeeded → failed is real (Stripe fails a succeeded refund),
+ * but nothing leaves failed or canceled at Stripe, so a report of another status for one of those is older news.
  * Who asked is kept even if a later report lacks it, `seq` and `created` never change, and a report that changes
  * nothing writes nothing (reads re-record what they read). Two writers racing on one refund collide on the event's
  * (object, sequence) and the loser runs again.
@@ -30,6 +32,7 @@ export function refundChange(first: number, guard = 'true'): string {
          gateway_request_id = coalesce(excluded.gateway_request_id, r.gateway_request_id),
          updated_at = excluded.updated_at
        WHERE NOT (r.status IN ('succeeded', 'failed', 'canceled') AND excluded.status IN ('pending', 'requires_action'))
+         AND NOT (r.status IN ('failed', 'canceled') AND excluded.status <> r.status)
          AND (r.amount, r.currency, r.status, r.charge, r.payment_intent, r.reason, r.failure_reason, r.metadata,
               r.requested_by, r.gateway_request_id)
              IS DISTINCT FROM
@@ -166,3 +169,55 @@ export const HEARTBEAT = `
     DELETE FROM gateway_replicas WHERE seen_at < $3::timestamptz AND id <> $1
   )
   SELECT count(*) + 1 AS replicas FROM gateway_replicas WHERE seen_at >= $3::timestamptz AND id <> $1`;
+/** A Stripe event's id, stored once: parameters id, type, created, source, time. */
+const STORED_EVENT = `INSERT INTO stripe_events (id, type, created, source, received_at) VALUES ($1, $2, $3, $4, $5::timestamptz)
+    ON CONFLICT (id) DO NOTHING RETURNING id`;
+
+export const STORE_STRIPE_EVENT = `WITH stored AS (${STORED_EVENT}) SELECT count(*) AS stored FROM stored`;
+
+/**
+ * The common case, a webhook about one refund, in one statement: the event id is stored and the refund indexed only
+ * if the id is new (a redelivery writes nothing). Parameters: the event's five, then refundChange's fifteen.
+ */
+export const STORE_STRIPE_EVENT_WITH_REFUND = `
+  WITH stored AS (${STORED_EVENT}), ${refundChange(6, 'EXISTS (SELECT 1 FROM stored)')}
+  SELECT (SELECT count(*) FROM stored) AS stored`;
+
+export const HAS_STRIPE_EVENT = 'SELECT 1 FROM stripe_events WHERE id = $1';
+
+export const PRUNE_STRIPE_EVENTS = `
+  WITH deleted AS (DELETE FROM stripe_events WHERE received_at < $1::timestamptz RETURNING 1) SELECT count(*) AS deleted FROM deleted`;
+
+/** The partial index refunds_unsettled_idx serves this: only non-final refunds are in it. */
+export const UNSETTLED_REFUNDS = `
+  SELECT ${REFUND_COLUMNS} FROM refunds
+   WHERE status IN ('pending', 'requires_action') AND coalesce(checked_at, updated_at) < $1::timestamptz
+   ORDER BY coalesce(checked_at, updated_at) LIMIT $2`;
+
+export const MARK_CHECKED = 'UPDATE refunds SET checked_at = $2::timestamptz WHERE id = ANY($1::text[])';
+
+/**
+ * Takes a due job whose lease is free or ran out. Two replicas at the same moment: the second waits on the row lock,
+ * then re-checks the WHERE against the first one's write and takes nothing.
+ */
+export const TAKE_JOB = `
+  UPDATE jobs SET holder = $2, lease_until = $4::timestamptz
+   WHERE name = $1 AND next_run_at <= $3::timestamptz AND (holder IS NULL OR holder = $2 OR lease_until <= $3::timestamptz)
+  RETURNING holder, lease_until, next_run_at, state, last_success_at`;
+
+/** A job's first run: its row is made already held. */
+export const FIRST_JOB = `
+  INSERT INTO jobs (name, holder, lease_until, next_run_at, state) VALUES ($1, $2, $4::timestamptz, $3::timestamptz, '{}')
+  ON CONFLICT (name) DO NOTHING
+  RETURNING holder, lease_until, next_run_at, state, last_success_at`;
+
+export const SAVE_JOB = `UPDATE jobs SET state = $3::json, lease_until = $4::timestamptz WHERE name = $1 AND holder = $2 RETURNING 1`;
+
+export const FINISH_JOB = `
+  UPDATE jobs SET holder = NULL, lease_until = NULL, next_run_at = $3::timestamptz,
+         state = CASE WHEN $5::boolean THEN coalesce($4::json, state) ELSE state END,
+         last_success_at = CASE WHEN $5::boolean THEN $6::timestamptz ELSE last_success_at END
+   WHERE name = $1 AND holder = $2
+  RETURNING 1`;
+
+export const JOB_STATUS = 'SELECT holder, lease_until, next_run_at, state, last_success_at FROM jobs WHERE name = $1';
