@@ -137,11 +137,11 @@ export interface Ledger {
   /** The events a caller may see, oldest first; `validation_error` for an unknown `startingAfter`. */
   listEvents(query: EventQuery): Promise<Page<GatewayEvent>>;
   /**
-   * Makes up to `limit` deliveries for one listening caller out of the events recorded since it was last looked at
-   * (its own objects' events, or every event when `all`); returns how many. A caller seen for the first time starts
-   * with the events recorded after that moment. Safe to run from every replica at once.
+   * Makes the deliveries of up to `limit` events recorded since the last fan-out: one per listening caller (the owner
+   * of the event's object, or every caller that listens to all). Each event is fanned out once, whoever does it:
+   * a caller that starts listening is sent what happens from then on. Returns how many deliveries were made.
    */
-  fanOutEvents(input: { caller: string; all: boolean; now: Date; limit: number }): Promise<number>;
+  fanOutEvents(input: { listeners: readonly { caller: string; all: boolean }[]; now: Date; limit: number }): Promise<number>;
   /**
    * Takes up to `limit` deliveries that are due and not held by another sender (or whose sender's lease ran out), and
    * holds them for `leaseMs`: across replicas, each is being sent by one at a time.

@@ -116,7 +116,7 @@ describe.skipIf(postgresBackend.skip)(`replicas starting together on ${postgresB
   });
 
   it('when four replicas start at once on an empty database, then all start and each migration is applied once', async () => {
-    await db().sql.exec('DROP TABLE jobs, stripe_events, gateway_replicas, event_deliveries, event_cursors, events, refunds, idempotency_records, schema_migrations');
+    await db().sql.exec('DROP TABLE jobs, stripe_events, gateway_replicas, event_deliveries, events, refunds, idempotency_records, schema_migrations');
 
     const results = await Promise.allSettled(
       Array.from({ length: 4 }, () => createLedger({ kind: 'postgres', databaseUrl: db().databaseUrl! })),

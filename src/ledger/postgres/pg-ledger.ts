@@ -30,7 +30,6 @@ import {
   RELEASE_RECORD,
   SAVE_JOB,
   SETTLE_DELIVERY,
-  START_CURSOR,
   STORE_STRIPE_EVENT,
   STORE_STRIPE_EVENT_WITH_REFUND,
   TAKE_JOB,
@@ -174,10 +173,10 @@ export function createPgLedger(pools: PgPools, logger: LedgerLogger): Ledger {
         return row ? toJobState(row) : null;
       }),
     listEvents: (query) => guarded(() => listEvents(run, query)),
-    fanOutEvents: ({ caller, all, now, limit }) =>
+    fanOutEvents: ({ listeners, now, limit }) =>
       guarded(async () => {
-        await run(START_CURSOR, [caller]);
-        return Number((await run<{ made: number }>(FAN_OUT, [caller, all, limit, iso(now)]))[0]?.made ?? 0);
+        const params = [limit, listeners.map((l) => l.caller), listeners.map((l) => l.all), iso(now)];
+        return Number((await run<{ made: number }>(FAN_OUT, params))[0]?.made ?? 0);
       }),
     claimDeliveries: ({ holder, now, limit, leaseMs }) =>
       guarded(async () => {

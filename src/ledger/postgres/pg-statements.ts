@@ -108,30 +108,22 @@ export const PRUNE_RECORDS = `
  * Due deliveries nobody holds, taken and held in one statement. SKIP LOCKED: two replicas claiming at the same moment
  * take different rows instead of queueing on each other.
  */
-/** A caller seen for the first time starts at the newest event (its history is in the pull feed). */
-export const START_CURSOR = `
-  INSERT INTO event_cursors (caller, last_seq) VALUES ($1, (SELECT coalesce(max(seq), 0) FROM events))
-  ON CONFLICT (caller) DO NOTHING`;
-
 /**
- * Makes one caller's deliveries out of the events after its cursor (its own objects', or all), and moves the cursor,
- * in one statement. The cursor row's lock makes two replicas fanning out for the same caller take turns (the second
- * then reads the cursor the first moved); ON CONFLICT makes a repeat harmless.
+ * Makes the deliveries of events not yet fanned out, one per listening caller ($2 callers, $3 whether each listens
+ * to every refund), and marks those events, in one statement. SKIP LOCKED: two replicas take different events; an
+ * event whose transaction has not committed is not seen yet, and is taken once it has.
  */
 export const FAN_OUT = `
-  WITH cursor AS (
-    SELECT last_seq FROM event_cursors WHERE caller = $1 FOR UPDATE
-  ), due AS (
-    SELECT e.id, e.seq FROM events e, cursor
-     WHERE e.seq > cursor.last_seq AND ($2::boolean OR e.owner = $1)
-     ORDER BY e.seq LIMIT $3
+  WITH due AS (
+    SELECT id, owner FROM events WHERE NOT fanned_out ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED
   ), made AS (
     INSERT INTO event_deliveries (event_id, caller, state, next_attempt_at, created_at)
-    SELECT id, $1, 'pending', $4::timestamptz, $4::timestamptz FROM due
+    SELECT due.id, listener.caller, 'pending', $4::timestamptz, $4::timestamptz
+      FROM due JOIN unnest($2::text[], $3::boolean[]) AS listener (caller, every) ON listener.every OR due.owner = listener.caller
     ON CONFLICT DO NOTHING
     RETURNING 1
-  ), moved AS (
-    UPDATE event_cursors SET last_seq = (SELECT max(seq) FROM due) WHERE caller = $1 AND EXISTS (SELECT 1 FROM due)
+  ), marked AS (
+    UPDATE events SET fanned_out = true FROM due WHERE events.id = due.id
   )
   SELECT count(*) AS made FROM made`;
 

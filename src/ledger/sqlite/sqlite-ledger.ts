@@ -100,23 +100,20 @@ export function createSqliteLedger(db: Database.Database): Ledger {
     );
   });
 
-  const fanOut = db.transaction((caller: string, everything: boolean, now: Date, limit: number): number => {
-    write('INSERT INTO event_cursors (caller, last_seq) VALUES ($1, (SELECT coalesce(max(seq), 0) FROM events)) ON CONFLICT (caller) DO NOTHING', [caller]);
-    const due = all<{ id: string; seq: number }>(
-      `SELECT e.id, e.seq FROM events e, event_cursors c
-        WHERE c.caller = $1 AND e.seq > c.last_seq AND ($2 = 1 OR e.owner = $1) ORDER BY e.seq LIMIT $3`,
-      [caller, everything ? 1 : 0, limit],
-    );
+  const fanOut = db.transaction((listeners: readonly { caller: string; all: boolean }[], now: Date, limit: number): number => {
+    const due = all<{ id: string; owner: string | null }>('SELECT id, owner FROM events WHERE fanned_out = 0 ORDER BY seq LIMIT $1', [limit]);
     let made = 0;
     for (const event of due) {
-      made += write(
-        `INSERT INTO event_deliveries (event_id, caller, state, next_attempt_at, created_at) VALUES ($1, $2, 'pending', $3, $3)
-         ON CONFLICT DO NOTHING`,
-        [event.id, caller, iso(now)],
-      );
+      for (const listener of listeners) {
+        if (!listener.all && listener.caller !== event.owner) continue;
+        made += write(
+          `INSERT INTO event_deliveries (event_id, caller, state, next_attempt_at, created_at) VALUES ($1, $2, 'pending', $3, $3)
+           ON CONFLICT DO NOTHING`,
+          [event.id, listener.caller, iso(now)],
+        );
+      }
+      write('UPDATE events SET fanned_out = 1 WHERE id = $1', [event.id]);
     }
-    const last = due.at(-1);
-    if (last) write('UPDATE event_cursors SET last_seq = $2 WHERE caller = $1', [caller, last.seq]);
     return made;
   });
 
@@ -226,7 +223,7 @@ export function createSqliteLedger(db: Database.Database): Ledger {
         return row ? toJobState(row) : null;
       }),
     listEvents: (query) => guarded(() => listEvents(async (sql, params) => all(sql, params), query)),
-    fanOutEvents: ({ caller, all, now, limit }) => guarded(async () => fanOut(caller, all, now, limit)),
+    fanOutEvents: ({ listeners, now, limit }) => guarded(async () => fanOut(listeners, now, limit)),
     claimDeliveries: ({ holder, now, limit, leaseMs }) => guarded(async () => claim(holder, now, limit, leaseMs)),
     settleDelivery: ({ eventId, caller, holder, now, result }) =>
       guarded(async () => {
