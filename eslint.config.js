@@ -30,6 +30,17 @@ export default tseslint.config(
   wall(['src/http/**', 'src/ledger/**', 'src/emulator/**', 'src/config.ts'], [
     { group: ['stripe'], message: 'Only src/stripe/ imports the stripe SDK.' },
   ]),
+  // The console is a /v1 client running in a browser: none of the gateway's code, no Node modules. (ESLint's own rule,
+  // so that these walls add to the rooms' walls above instead of replacing them.)
+  {
+    files: ['console/**'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/src/*', 'node:*'], message: 'The console talks to the gateway over /v1 only.' }] }] },
+  },
+  // The gateway serves the console's built files; it never imports its sources.
+  {
+    files: ['src/**'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/console/src/*', '**/console/*.tsx'], message: 'The console is built into dist/console and served as files.' }] }] },
+  },
   // The emulator stands alone: it imports nothing of the gateway.
   wall(['src/emulator/**'], [
     { group: ['../http/*', '../refunds/*', '../stripe/*', '../ledger/*', '../app.js', '../config.js'], message: 'The emulator is its own program.' },

@@ -1,6 +1,6 @@
-// `npm start`: runs the compiled gateway (node, no TypeScript loader), building dist/ first when it is missing or older than src/.
+// `npm start`: runs the compiled gateway (node, no TypeScript loader), building dist/ first when it is missing or older than src/ or console/.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -20,8 +20,10 @@ const newest = (dir) =>
     return Math.max(latest, entry.isDirectory() ? newest(path) : mtimeOf(path));
   }, 0);
 
-if (mtimeOf(stamp) < newest(join(root, 'src'))) {
-  console.error('start: dist/ is missing or older than src/: building first (npm run build)');
+// console/ (the operator console) is built by the same npm run build; an installed package may ship only dist/.
+const sources = ['src', 'console'].map((dir) => join(root, dir)).filter((dir) => existsSync(dir));
+if (mtimeOf(stamp) < Math.max(...sources.map(newest))) {
+  console.error('start: dist/ is missing or older than src/ or console/: building first (npm run build)');
   const built = spawnSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'inherit' });
   if (built.status !== 0) {
     console.error('start: the build failed; see above');

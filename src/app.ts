@@ -1,5 +1,6 @@
 // The composition root: buildApp(config, deps) creates and wires everything; tests, scripts and the sandbox all use it.
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
@@ -8,13 +9,15 @@ import {
   serializerCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
-import { attemptBudgetMs } from './budget.js';
+import { attemptBudgetMs, reconcileLeaseMs } from './budget.js';
 import type { Config } from './config.js';
 import { authHook, CallerRateLimiter } from './http/auth.js';
+import { consoleRoutes } from './http/console.js';
 import { registerContentTypes, UNPARSABLE_JSON } from './http/content-types.js';
 import { registerLoadShedding } from './http/load-shedding.js';
 import { trackRoutes } from './http/method-not-allowed.js';
 import { createMetrics } from './http/metrics.js';
+import { registerPacingMetrics } from './http/pacing-metrics.js';
 import { openApiDocument, transformWithExamples } from './http/openapi.js';
 import { trackRequestLogger } from './http/request-context.js';
 import { errorHandler, sendProblem, toGatewayError, validationError } from './http/problem.js';
@@ -22,18 +25,25 @@ import { operationRoutes } from './http/routes/operations.js';
 import { paymentRoutes } from './http/routes/payments.js';
 import { refundRequestRoutes } from './http/routes/refund-requests.js';
 import { refundRoutes } from './http/routes/refunds.js';
+import { webhookRoutes } from './http/routes/webhooks.js';
 import { NOT_JSON, passThroughValidator, validateRequest } from './http/validation.js';
 import { registerEventMetrics } from './events/event-metrics.js';
 import { EventSender } from './events/event-sender.js';
 import { eventRoutes } from './http/routes/events.js';
 import { createLedger } from './ledger/create-ledger.js';
+import { registerLifecycleMetrics } from './lifecycle/lifecycle-metrics.js';
+import { ReconcileJob } from './lifecycle/reconcile-job.js';
 import { EventFeed } from './refunds/event-feed.js';
 import { GatewayError } from './refunds/gateway-error.js';
 import type { Ledger } from './refunds/ledger.js';
 import type { PaymentGateway } from './refunds/payment-gateway.js';
+import { RECONCILE_JOB, reconcileOnce } from './refunds/reconciliation.js';
+import { RefundLifecycle } from './refunds/refund-lifecycle.js';
 import { createRefundServices } from './refunds/services.js';
 import { createStripeClient } from './stripe/stripe-client.js';
 import { StripeGateway } from './stripe/stripe-gateway.js';
+import { StripePacer } from './stripe/stripe-pacer.js';
+import { StripeWebhookVerifier } from './stripe/webhook-verifier.js';
 
 export interface AppDeps {
   /** A ledger to use (and not close); by default one is opened from the config and closed with the app. */
@@ -47,6 +57,13 @@ export interface AppDeps {
 
 const CALLER_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const IDEMPOTENCY_PRUNE_INTERVAL_MS = 60 * 60 * 1000;
+/** How often a replica says it is alive (and learns its share of the Stripe rate limit). */
+const HEARTBEAT_INTERVAL_MS = 2_000;
+/** Stripe keeps events 30 days and resends none older; their ids are kept a little longer than that. */
+const STRIPE_EVENT_RETENTION_MS = 35 * 86_400_000;
+/** What one reconciliation run may ask of Stripe: 5 pages of 100 events, and 50 refund re-reads. */
+const RECONCILE_MAX_PAGES = 5;
+const RECONCILE_MAX_REREADS = 50;
 
 /** Paths in logs that could ever hold a secret; we log no headers, but a mistake should still print [Redacted]. */
 const LOG_REDACT = [
@@ -127,26 +144,27 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
           }
         : { kind: 'sqlite', path: config.ledger.path, logger: app.log },
     ));
-  const gateway =
-    deps.gateway ??
-    new StripeGateway(createStripeClient(config.stripe), {
-      maxNetworkRetries: config.stripe.maxNetworkRetries,
-      timeoutMs: config.stripe.timeoutMs,
-      onCall: (event) => {
-        metrics.observeStripeCall(event);
-        requestLog().info(
-          {
-            stripe_operation: event.operation,
-            stripe_request_id: event.stripeRequestId,
-            stripe_status: event.statusCode,
-            outcome: event.outcome,
-            code: event.code,
-            duration_ms: Math.round(event.durationMs),
-          },
-          'stripe call',
-        );
-      },
-    });
+  const pacer = new StripePacer({ ratePerSecond: config.stripe.rateLimitPerSecond });
+  const stripe = new StripeGateway(createStripeClient(config.stripe), {
+    maxNetworkRetries: config.stripe.maxNetworkRetries,
+    timeoutMs: config.stripe.timeoutMs,
+    pacer,
+    onCall: (event) => {
+      metrics.observeStripeCall(event);
+      requestLog().info(
+        {
+          stripe_operation: event.operation,
+          stripe_request_id: event.stripeRequestId,
+          stripe_status: event.statusCode,
+          outcome: event.outcome,
+          code: event.code,
+          duration_ms: Math.round(event.durationMs),
+        },
+        'stripe call',
+      );
+    },
+  });
+  const gateway = deps.gateway ?? stripe;
   const services = createRefundServices({
     gateway,
     ledger,
@@ -221,8 +239,69 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   await app.register(paymentRoutes, services);
   await app.register(eventRoutes, { feed: new EventFeed({ ledger, seesAll: (id) => receivers.get(id)?.all === true }) });
   await app.register(operationRoutes, { ledger, gateway, metrics, stripeCheckTtlMs: 5_000 });
+  await app.register(consoleRoutes);
+
+  const lifecycleMetrics = registerLifecycleMetrics(metrics.registry, async () => (await ledger.jobStatus(RECONCILE_JOB))?.lastSuccessAt ?? null);
+  const lifecycle = new RefundLifecycle({ gateway, ledger, now, onApplied: (source, outcome) => lifecycleMetrics.onStripeEvent(source, outcome) });
+  await app.register(webhookRoutes, {
+    verifier: config.webhookSecret === undefined ? undefined : new StripeWebhookVerifier(config.webhookSecret),
+    lifecycle,
+    onInvalidSignature: () => lifecycleMetrics.onStripeEvent('webhook', 'invalid_signature'),
+  });
+  const reconcileHolder = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  const reconcileJob = new ReconcileJob({
+    intervalMs: config.reconcileIntervalMs,
+    run: () =>
+      reconcileOnce({
+        ledger,
+        events: stripe,
+        lifecycle,
+        now,
+        holder: reconcileHolder,
+        intervalMs: config.reconcileIntervalMs,
+        leaseMs: reconcileLeaseMs(config),
+        maxPages: RECONCILE_MAX_PAGES,
+        maxRereads: RECONCILE_MAX_REREADS,
+        // Nobody waits on it: at Stripe's rate limit, requests go first.
+        callOptions: { priority: 'background' },
+      }),
+    onResult: (result) => {
+      lifecycleMetrics.onReconcile(result);
+      if (result.kind !== 'done') return;
+      const { summary } = result;
+      app.log.info(
+        {
+          job: RECONCILE_JOB,
+          holder: reconcileHolder,
+          events_seen: summary.eventsSeen,
+          events_applied: summary.eventsApplied,
+          refunds_reread: summary.refundsReread,
+          lag_seconds: Math.round(summary.lagSeconds * 10) / 10,
+          caught_up: summary.caughtUp,
+          cursor: summary.cursor ?? null,
+          started_at: summary.startedAt.toISOString(),
+          duration_ms: summary.finishedAt.getTime() - summary.startedAt.getTime(),
+        },
+        'reconciliation run',
+      );
+      if (summary.cursorLost) app.log.warn({ job: RECONCILE_JOB }, 'reconciliation cursor is older than Stripe keeps events; started from the present');
+      if (!summary.caughtUp) app.log.warn({ job: RECONCILE_JOB }, 'reconciliation did not reach the newest event within its page budget; the next run goes on');
+    },
+    onError: (err) => {
+      lifecycleMetrics.onReconcile({ kind: 'failed' });
+      app.log.warn({ err, job: RECONCILE_JOB, holder: reconcileHolder }, 'reconciliation run failed; it runs again after an interval');
+    },
+  });
 
   const eventMetrics = registerEventMetrics(metrics.registry, () => ledger.deliveryBacklog(now()));
+  registerPacingMetrics(metrics.registry, pacer);
+  // Replicas sharing the ledger split the Stripe rate limit; each learns how many they are from its heartbeat.
+  const replicaId = `replica_${randomUUID()}`;
+  const heartbeat = () =>
+    ledger
+      .heartbeat({ replica: replicaId, now: now(), staleAfterMs: HEARTBEAT_INTERVAL_MS * 3 })
+      .then((replicas) => pacer.setReplicas(replicas))
+      .catch((err: unknown) => app.log.warn({ err }, 'replica heartbeat failed; the Stripe rate share stays as it was'));
   const sender = new EventSender({
     ledger,
     receivers,
@@ -250,15 +329,25 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
         .catch((err: unknown) => app.log.warn({ err }, 'pruning daily limit reservations failed')),
     ]);
   };
+  const pruneStripeEvents = () =>
+    ledger
+      .pruneStripeEvents(new Date(now().getTime() - STRIPE_EVENT_RETENTION_MS))
+      .catch((err: unknown) => app.log.warn({ err }, 'pruning Stripe event ids failed'));
   let pruneTimer: NodeJS.Timeout | undefined;
+  let heartbeatTimer: NodeJS.Timeout | undefined;
   app.addHook('onReady', async () => {
+    await heartbeat();
+    heartbeatTimer = setInterval(heartbeat, HEARTBEAT_INTERVAL_MS).unref();
     sender.start();
+    reconcileJob.start();
     void prune();
-    pruneTimer = setInterval(prune, IDEMPOTENCY_PRUNE_INTERVAL_MS).unref();
+    void pruneStripeEvents();
+    pruneTimer = setInterval(() => void Promise.all([prune(), pruneStripeEvents()]), IDEMPOTENCY_PRUNE_INTERVAL_MS).unref();
   });
   app.addHook('onClose', async () => {
     clearInterval(pruneTimer);
-    await sender.stop();
+    clearInterval(heartbeatTimer);
+    await Promise.all([sender.stop(), reconcileJob.stop()]);
     if (ownLedger) await ledger.close();
   });
   return app;

@@ -19,3 +19,13 @@ export const leaseMs = (config: Pick<Config, 'lockWaitMs' | 'stripe'>): number =
 
 /** SIGTERM waits this long for attempts in flight: each ends within its budget, so none is cut off mid-way. */
 export const shutdownGraceMs = (config: Pick<Config, 'lockWaitMs' | 'stripe'>): number => leaseMs(config) + 5_000;
+
+/**
+ * How long the reconciliation job stays with a replica that stops renewing it (it renews between Stripe calls): two
+ * Stripe calls with all their retries, or one interval if that is longer. A replica that dies mid-run loses the job
+ * after that long.
+ */
+export function reconcileLeaseMs(config: Pick<Config, 'stripe' | 'reconcileIntervalMs'>): number {
+  const { timeoutMs, maxNetworkRetries } = config.stripe;
+  return Math.max(config.reconcileIntervalMs, 2 * (timeoutMs * (maxNetworkRetries + 1) + sdkBackoffMs(maxNetworkRetries)));
+}

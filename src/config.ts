@@ -161,10 +161,15 @@ const envSchema = z
     IDEMPOTENCY_RETENTION_DAYS: int(1, 3650).default(30),
     APPROVAL_TTL_HOURS: int(1, 8_760).default(72),
     EVENTS_DELIVERY_CONCURRENCY: int(1, 256).default(8),
+    STRIPE_RATE_LIMIT_PER_SECOND: int(1, 10_000).optional(),
     STRIPE_WEBHOOK_SECRET: z
       .string()
       .regex(/^whsec_\S+$/, 'must start with whsec_')
       .optional(),
+    // 0 turns reconciliation off; below 100 ms it would do little but ask Stripe for its event list.
+    RECONCILE_INTERVAL_MS: int(0, 86_400_000)
+      .refine((ms) => ms === 0 || ms >= 100, 'must be 0 (off) or at least 100')
+      .default(60_000),
   })
   .superRefine((env, ctx) => {
     if (env.SANDBOX && env.STRIPE_SECRET_KEY) {
@@ -211,6 +216,8 @@ export interface Config {
     apiVersion: string;
     maxNetworkRetries: number;
     timeoutMs: number;
+    /** The deployment's own ceiling on Stripe calls a second, shared by the replicas. */
+    rateLimitPerSecond: number;
   };
   lockWaitMs: number;
   bodyLimitBytes: number;
@@ -228,7 +235,10 @@ export interface Config {
   idempotencyRetentionDays: number;
   /** How long a refund request waits for a decision before it reads as expired. */
   approvalTtlHours: number;
+  /** Stripe's webhook signing secret (`whsec_…`); without it the webhook route answers 503. */
   webhookSecret: string | undefined;
+  /** How often reconciliation runs (across replicas); 0: never. */
+  reconcileIntervalMs: number;
   /** Outbound event deliveries in flight per process. */
   eventsDeliveryConcurrency: number;
 }
@@ -261,6 +271,8 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
       apiVersion: STRIPE_API_VERSION,
       maxNetworkRetries: e.STRIPE_MAX_NETWORK_RETRIES,
       timeoutMs: e.STRIPE_TIMEOUT_MS,
+      // Stripe allows about 100 a second live and 25 in test mode (and the sandbox); a margin stays for the Dashboard.
+      rateLimitPerSecond: e.STRIPE_RATE_LIMIT_PER_SECOND ?? (/^(sk|rk)_live_/.test(e.STRIPE_SECRET_KEY ?? '') ? 80 : 20),
     },
     lockWaitMs: e.LOCK_WAIT_MS,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
@@ -275,6 +287,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
     idempotencyRetentionDays: e.IDEMPOTENCY_RETENTION_DAYS,
     approvalTtlHours: e.APPROVAL_TTL_HOURS,
     webhookSecret: e.STRIPE_WEBHOOK_SECRET,
+    reconcileIntervalMs: e.RECONCILE_INTERVAL_MS,
     eventsDeliveryConcurrency: e.EVENTS_DELIVERY_CONCURRENCY,
   };
   return { ok: true, config: deepFreeze(config) };

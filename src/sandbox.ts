@@ -12,6 +12,11 @@ export interface Sandbox {
   /** Its approver twin (another caller, with refunds:approve), generated with it; printed once, never logged. */
   generatedApproverKey: string | undefined;
   emulatorUrl: string;
+  /**
+   * Points the emulator's webhooks at the gateway's own /v1/webhooks/stripe, sends it the events made so far (the demo
+   * refunds'), and waits until they are delivered: once it returns, the refund index holds the demo refunds.
+   */
+  connectWebhooks(gatewayUrl: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -28,6 +33,9 @@ export const SANDBOX_LIMITS: CallerLimits = { maxAmount: {}, dailyAmount: {}, ap
 const newSandboxKey = (): string => `sbx_${randomBytes(24).toString('base64url')}`;
 const sha256 = (key: string): Buffer => createHash('sha256').update(key).digest();
 
+/** The longest the start waits for the demo refunds' webhooks; they take milliseconds, but a slow machine must not hang the start. */
+const WEBHOOK_BACKFILL_WAIT_MS = 10_000;
+
 /** A test key for the emulator; it never leaves this process. */
 const SANDBOX_STRIPE_KEY = 'sk_test_sandbox';
 
@@ -43,11 +51,22 @@ export async function startSandbox(config: Config): Promise<Sandbox> {
           { id: 'sandbox', keySha256: sha256(generatedKey), scopes: SANDBOX_SCOPES, rateLimitPerMinute: 6000, limits: SANDBOX_LIMITS, events: undefined },
           { id: 'sandbox-approver', keySha256: sha256(generatedApproverKey), scopes: APPROVER_SCOPES, rateLimitPerMinute: 6000, limits: undefined, events: undefined },
         ];
+  // The emulator signs its webhooks with this; it never leaves the process (a configured one is used as given).
+  const webhookSecret = config.webhookSecret ?? `whsec_${randomBytes(24).toString('hex')}`;
   return {
-    config: Object.freeze({ ...config, apiKeys, stripe: Object.freeze({ ...config.stripe, secretKey: SANDBOX_STRIPE_KEY, apiBase: emulator.url }) }),
+    config: Object.freeze({
+      ...config,
+      apiKeys,
+      webhookSecret,
+      stripe: Object.freeze({ ...config.stripe, secretKey: SANDBOX_STRIPE_KEY, apiBase: emulator.url }),
+    }),
     generatedKey,
     generatedApproverKey,
     emulatorUrl: emulator.url,
+    connectWebhooks: async (gatewayUrl) => {
+      emulator.control.addWebhookEndpoint({ url: `${gatewayUrl}/v1/webhooks/stripe`, secret: webhookSecret, backfill: true });
+      await emulator.control.flushWebhooks(WEBHOOK_BACKFILL_WAIT_MS);
+    },
     close: () => emulator.close(),
   };
 }

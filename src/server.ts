@@ -44,5 +44,8 @@ if (sandbox) {
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  console.log(sandboxBanner(sandbox, `http://${shownHost}:${port}`).join('\n'));
+  const gatewayUrl = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`;
+  // Before the banner: by the time the key is printed, the demo refunds are in the unfiltered list.
+  await sandbox.connectWebhooks(gatewayUrl).catch((err: unknown) => app.log.warn({ err }, 'the sandbox emulator could not deliver its webhooks to the gateway'));
+  console.log(sandboxBanner(sandbox, gatewayUrl).join('\n'));
 }

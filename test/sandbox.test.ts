@@ -254,6 +254,32 @@ describe('sandbox mode, in process', () => {
       await sbx.close();
     }
   });
+
+  it('when the sandbox gateway listens and its webhooks are connected, then the unfiltered list holds the demo refunds and the failing one says failed unread', async () => {
+    const sbx = await openSandbox();
+    try {
+      const key = keyOf(sbx.banner);
+      await sbx.app.listen({ port: 0, host: '127.0.0.1' });
+      const port = (sbx.app.server.address() as AddressInfo).port;
+      expect(sbx.sandbox.config.webhookSecret).toMatch(/^whsec_[0-9a-f]{48}$/);
+
+      await sbx.sandbox.connectWebhooks(`http://127.0.0.1:${port}`);
+
+      const list = await sbx.http.get('/v1/refunds').set(auth(key));
+      const byId = new Map((list.body.data as { id: string; status: string; requested_by: string | null; charge: string }[]).map((r) => [r.id, r]));
+      expect([...byId.keys()]).toEqual(expect.arrayContaining(['re_DemoPartlyRefunded', 're_DemoFullyRefunded', 're_DemoPendingRefund', 're_DemoRefundFails']));
+      // The release of pi_DemoCanceled's authorisation is a refund too, made by Stripe.
+      expect([...byId.values()].some((r) => r.charge === 'ch_DemoCanceled')).toBe(true);
+      expect(byId.get('re_DemoRefundFails')).toMatchObject({ status: 'failed', requested_by: null });
+      expect([...byId.values()].every((r) => r.requested_by === null)).toBe(true);
+      // Failed is final: the list answered from the index, nobody asked Stripe for that refund.
+      expect(sbx.sandbox.emulatorUrl).toMatch(/^http:/);
+      const reads = await fetch(`${sbx.sandbox.emulatorUrl}/_emulator/requests?method=GET&path=/v1/refunds/re_DemoRefundFails`);
+      expect(((await reads.json()) as { data: unknown[] }).data).toEqual([]);
+    } finally {
+      await sbx.close();
+    }
+  });
 });
 
 interface Exit {
@@ -367,19 +393,25 @@ describe('the process, when starting fails after the configuration was fine', ()
 });
 
 describe('the process, started as `npm run sandbox`', () => {
-  it('when SANDBOX=true, then it prints the key once on a line of its own, serves the demo payments with it, and exits cleanly on SIGTERM', async () => {
+  it('when SANDBOX=true, then it prints the key once on a line of its own, serves the demo payments and lists their refunds with it, and exits cleanly on SIGTERM', async () => {
     let served: { status: number; mode: string | null; body: Record<string, unknown> } | undefined;
+    let listed: { id: string; status: string }[] | undefined;
     let probing = false;
     const exit = await runServer({ SANDBOX: 'true', PORT: '0', HOST: '127.0.0.1' }, 40_000, (stdout, kill) => {
       const key = /^sandbox api key: (\S+)$/m.exec(stdout)?.[1];
       const url = /Swagger UI:\s+(http:\/\/\S+)\/docs/.exec(stdout)?.[1];
       if (!key || !url || probing) return;
       probing = true;
-      void fetch(`${url}/v1/payments/pi_DemoSucceeded`, { headers: auth(key) })
+      // Right after the banner: the demo refunds came by the emulator's webhooks before it was printed.
+      void fetch(`${url}/v1/refunds`, { headers: auth(key) })
+        .then(async (res) => (listed = ((await res.json()) as { data: { id: string; status: string }[] }).data))
+        .then(() => fetch(`${url}/v1/payments/pi_DemoSucceeded`, { headers: auth(key) }))
         .then(async (res) => (served = { status: res.status, mode: res.headers.get('x-gateway-mode'), body: (await res.json()) as Record<string, unknown> }))
         .finally(kill);
     });
     expect(served).toMatchObject({ status: 200, mode: 'sandbox', body: { id: 'pi_DemoSucceeded', next_step: 'refund' } });
+    expect(listed?.map((r) => r.id)).toEqual(expect.arrayContaining(['re_DemoPartlyRefunded', 're_DemoFullyRefunded', 're_DemoPendingRefund', 're_DemoRefundFails']));
+    expect(listed?.find((r) => r.id === 're_DemoRefundFails')?.status).toBe('failed');
     const key = /^sandbox api key: (\S+)$/m.exec(exit.stdout)?.[1] ?? 'missing';
     const approver = /^sandbox approver key: (\S+)$/m.exec(exit.stdout)?.[1] ?? 'missing';
     // The only keys ever printed: each once, and never in a log line.

@@ -27,7 +27,7 @@ const RECEIVER_TIMEOUT_MS = 10_000;
 /** A sender holds a delivery this long; a sender that died lets another take it after. */
 const LEASE_MS = RECEIVER_TIMEOUT_MS * 3;
 const FIRST_RETRY_MS = 1_000;
-/** Events made into one caller's deliveries per look at the outbox. */
+/** Events made into deliveries per look at the outbox. */
 const FAN_OUT_BATCH = 500;
 const LAST_RETRY_MS = 60 * 60 * 1000;
 
@@ -88,10 +88,9 @@ export class EventSender {
   /** Starts what is due and room allows; returns when to look again. */
   async #takeAndSend(): Promise<number> {
     const { ledger, now, receivers } = this.#options;
-    // New events become deliveries first (every replica may do it: the ledger makes each one once).
-    for (const [caller, events] of receivers) {
-      await ledger.fanOutEvents({ caller, all: events.all, now: now(), limit: FAN_OUT_BATCH }).catch((error: unknown) => this.#options.onError?.(error));
-    }
+    // New events become deliveries first (every replica may do it: the ledger fans each event out once).
+    const listeners = [...receivers].map(([caller, events]) => ({ caller, all: events.all }));
+    await ledger.fanOutEvents({ listeners, now: now(), limit: FAN_OUT_BATCH }).catch((error: unknown) => this.#options.onError?.(error));
     const room = this.#options.concurrency - this.#inFlight.size;
     let claimed: EventDelivery[] = [];
     if (room > 0) {

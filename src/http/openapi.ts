@@ -17,6 +17,7 @@ export const openApiDocument: Partial<OpenAPIV3_1.Document> = {
     { name: 'refunds', description: 'Create, read and list refunds' },
     { name: 'refund requests', description: 'Refunds over a caller’s approval threshold, approved or rejected by another caller' },
     { name: 'payments', description: 'What is left to refund; cancelling authorisations' },
+    { name: 'webhooks', description: 'Stripe’s events in (signed by Stripe, no API key)' },
     { name: 'operations', description: 'Health, readiness and metrics (no auth)' },
   ],
   components: {
@@ -31,10 +32,13 @@ type Responses = Record<string, { content?: MediaTypes }>;
 
 /**
  * jsonSchemaTransform converts the zod schemas but drops media-type `examples`; this puts the per-code problem
- * examples of responses.ts back, so every error response in the document shows what each code looks like.
+ * examples of responses.ts back, so every error response in the document shows what each code looks like. It also
+ * documents a raw body (`schema.rawBody`) as the request body.
  */
 export const transformWithExamples: typeof jsonSchemaTransform = (input) => {
-  const output = jsonSchemaTransform(input);
+  // A route that reads its body raw (Stripe's webhook) documents it as `rawBody`, which no validation ever sees.
+  const { rawBody, ...schema } = (input.schema ?? {}) as Record<string, unknown>;
+  const output = jsonSchemaTransform(rawBody === undefined ? input : { ...input, schema: { ...schema, body: rawBody } });
   const given = (input.schema as { response?: Responses } | undefined)?.response ?? {};
   const made = (output.schema as { response?: Responses } | undefined)?.response ?? {};
   for (const [status, response] of Object.entries(given)) {

@@ -2,6 +2,7 @@
 import type { DeliveryBacklog, DeliveryResult, EventDelivery, EventQuery, GatewayEvent } from './events.js';
 import type { PaymentLocks } from './payment-locks.js';
 import type { RefundRequest, RefundRequestQuery } from './refund-request.js';
+import type { EventSource } from './stripe-events.js';
 import type { Page, Refund, RefundStatus } from './types.js';
 
 /** What `beginIdempotent` found for a namespaced key. */
@@ -78,6 +79,33 @@ export interface SettlementLease {
   until: Date;
 }
 
+/** A Stripe event to apply: its id (stored once), and the refunds it reports, as they are to be indexed. */
+export interface StripeEventRecord {
+  id: string;
+  type: string;
+  /** Unix seconds, Stripe's clock. */
+  created: number;
+  source: EventSource;
+  refunds: readonly Refund[];
+  now: Date;
+}
+
+/** A job's row as a run finds it: its saved progress (opaque JSON, `{}` at first) and its last successful run. */
+export interface JobState {
+  state: Record<string, unknown>;
+  lastSuccessAt: Date | null;
+  nextRunAt: Date;
+  /** Who holds the lease right now, if anyone. */
+  holder: string | null;
+}
+
+export type JobTake =
+  | { kind: 'taken'; job: JobState }
+  /** Another holder's lease has not run out. */
+  | { kind: 'busy'; job: JobState }
+  /** Nobody holds it, but its next run is later. */
+  | { kind: 'not_due'; job: JobState };
+
 export interface Ledger {
   beginIdempotent(input: BeginIdempotentInput): Promise<IdempotencyBegin>;
   /**
@@ -97,22 +125,49 @@ export interface Ledger {
   pruneIdempotency(before: Date): Promise<number>;
 
   /**
-   * Upserts a refund into the index. A refund never goes back from a final status to a non-final one. When the refund
-   * is new to the index, or changed, a `refund.created` / `refund.updated` event is stored in the same write.
+   * Upserts a refund into the index. A refund never goes back from a final status to a non-final one, and never leaves
+   * failed or canceled (Stripe has no way out of them: a report saying otherwise is older news). When the refund is new
+   * to the index, or changed, a `refund.created` / `refund.updated` event is stored in the same write.
    */
   recordRefund(refund: Refund, now: Date): Promise<void>;
   getIndexedRefund(id: string): Promise<Refund | null>;
   /** Newest first (by `created`, then by the order they were first recorded, newest first). */
   listIndexedRefunds(query: IndexedRefundQuery): Promise<Page<Refund>>;
 
+  /** Whether this Stripe event id was already applied (webhooks come more than once; reconciliation reads them again). */
+  hasStripeEvent(id: string): Promise<boolean>;
+  /**
+   * Stores the event's id and records each of its refunds (recordRefund's rules and events), all in one transaction:
+   * true when the id was new; false when it was already stored, and then nothing is written.
+   */
+  applyStripeEvent(event: StripeEventRecord): Promise<boolean>;
+  /** Forgets Stripe event ids received before `before`; returns how many. */
+  pruneStripeEvents(before: Date): Promise<number>;
+  /** Refunds still pending or requires_action that were neither changed nor checked since `before`, the longest first. */
+  listUnsettledRefunds(input: { before: Date; limit: number }): Promise<Refund[]>;
+  /** Notes that Stripe was just asked about these refunds (whether or not they changed). */
+  markRefundsChecked(ids: readonly string[], now: Date): Promise<void>;
+
+  /**
+   * Takes a job's lease for `leaseMs` when the job is due (its first time, or `nextRunAt` passed) and no other holder's
+   * lease is running: across every process sharing this ledger, one holder at a time.
+   */
+  takeJob(input: { job: string; holder: string; now: Date; leaseMs: number }): Promise<JobTake>;
+  /** Saves a run's progress and extends its lease; false when `holder` no longer holds it (the run must stop). */
+  saveJob(input: { job: string; holder: string; now: Date; leaseMs: number; state: Record<string, unknown> }): Promise<boolean>;
+  /** Ends a run: frees the lease and sets the next run; a success also saves `state` and the time. False: not the holder. */
+  finishJob(input: { job: string; holder: string; now: Date; nextRunAt: Date; succeeded: boolean; state?: Record<string, unknown> }): Promise<boolean>;
+  /** The job's row, or null before its first run. */
+  jobStatus(job: string): Promise<JobState | null>;
+
   /** The events a caller may see, oldest first; `validation_error` for an unknown `startingAfter`. */
   listEvents(query: EventQuery): Promise<Page<GatewayEvent>>;
   /**
-   * Makes up to `limit` deliveries for one listening caller out of the events recorded since it was last looked at
-   * (its own objects' events, or every event when `all`); returns how many. A caller seen for the first time starts
-   * with the events recorded after that moment. Safe to run from every replica at once.
+   * Makes the deliveries of up to `limit` events recorded since the last fan-out: one per listening caller (the owner
+   * of the event's object, or every caller that listens to all). Each event is fanned out once, whoever does it:
+   * a caller that starts listening is sent what happens from then on. Returns how many deliveries were made.
    */
-  fanOutEvents(input: { caller: string; all: boolean; now: Date; limit: number }): Promise<number>;
+  fanOutEvents(input: { listeners: readonly { caller: string; all: boolean }[]; now: Date; limit: number }): Promise<number>;
   /**
    * Takes up to `limit` deliveries that are due and not held by another sender (or whose sender's lease ran out), and
    * holds them for `leaseMs`: across replicas, each is being sent by one at a time.
@@ -159,6 +214,12 @@ export interface Ledger {
   settleRefundRequest(input: { after: RefundRequest; holder: string; now: Date }): Promise<boolean>;
   /** The settlement ends without an outcome (Stripe did not answer): another approval attempt may take it. */
   releaseRefundRequestSettlement(id: string, holder: string): Promise<void>;
+
+  /**
+   * Says this process is alive and returns how many processes share the ledger (itself included), counting those seen
+   * within `staleAfterMs`. The embedded ledger is one process's alone: always 1.
+   */
+  heartbeat(input: { replica: string; now: Date; staleAfterMs: number }): Promise<number>;
 
   /** Per-payment turns that hold across every process sharing this ledger. */
   readonly paymentLocks: PaymentLocks;

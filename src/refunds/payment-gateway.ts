@@ -24,6 +24,8 @@ export interface ListRefundsInput {
 export interface CallOptions {
   /** Epoch ms: no call starts after it, and a call (with its retries) is cut short to end by then. */
   deadline?: number;
+  /** Work nobody is waiting for (reconciliation, batch items) lets requests go first at the rate limit. Default interactive. */
+  priority?: 'interactive' | 'background';
 }
 
 /** A charge with what one read of it also tells: its PaymentIntent (if any) and its newest refunds. */

@@ -39,6 +39,13 @@ const SURELY_NOT_MADE: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
 ]);
 const surelyNotMade = (error: unknown): boolean => error instanceof GatewayError && SURELY_NOT_MADE.has(error.code);
 
+type CallPriority = NonNullable<CallOptions['priority']>;
+
+export interface CreateRefundOptions {
+  route?: string;
+  priority?: CallPriority;
+}
+
 export interface CallerContext {
   callerId: string;
   /** The request id the caller sees (`x-request-id`); stored refusals are replayed with it. */
@@ -73,15 +80,21 @@ export class RefundService {
 
   /**
    * POST /v1/refunds, run once per Idempotency-Key: a refund (201) or a refund request (202), each the key's stored
-   * answer. The signature is what other callers of the refund path (batches) rely on.
+   * answer. `options.route` scopes the key to another route than POST /v1/refunds (a batch's items have keys of their
+   * own); `options.priority` background lets requests go first at Stripe's rate limit.
    */
-  async createRefund(caller: CallerContext, idempotencyKey: string, request: CreateRefundRequest): Promise<{ replayed: boolean; value: RefundOutcome }> {
+  async createRefund(
+    caller: CallerContext,
+    idempotencyKey: string,
+    request: CreateRefundRequest,
+    options: CreateRefundOptions = {},
+  ): Promise<{ replayed: boolean; value: RefundOutcome }> {
     const { replayed, value } = await runIdempotent<RefundOutcome | Refund>(
       this.#deps.idempotency,
-      { callerId: caller.callerId, route: REFUNDS_ROUTE, key: idempotencyKey },
+      { callerId: caller.callerId, route: options.route ?? REFUNDS_ROUTE, key: idempotencyKey },
       { requestId: caller.requestId, body: request },
       async (attempt) => {
-        const outcome = await this.#refundOnce(caller.callerId, attempt, request, 'by_threshold');
+        const outcome = await this.#refundOnce(caller.callerId, attempt, request, { approval: 'by_threshold', priority: options.priority ?? 'interactive' });
         return { value: outcome, refund: outcome.kind === 'refund' ? outcome.refund : null };
       },
     );
@@ -97,7 +110,7 @@ export class RefundService {
     // Exactly the amount the approver saw, even when the body omitted it: money that came back to the payment since
     // (a failed refund) is not refunded on an approval that never showed it.
     const body = { ...request.request, amount: request.amount };
-    const outcome = await this.#refundOnce(request.requestedBy, attempt, body, 'approved');
+    const outcome = await this.#refundOnce(request.requestedBy, attempt, body, { approval: 'approved', priority: 'interactive' });
     if (outcome.kind !== 'refund') throw new Error(`refund request ${request.id} made another request`);
     return outcome.refund;
   }
@@ -108,15 +121,21 @@ export class RefundService {
    * succeeded that link never changes, so it is read once per PaymentIntent and remembered. Limits come after the
    * rules and before Stripe; the daily one costs one ledger statement (two when the refund is refused or fails).
    */
-  async #refundOnce(callerId: string, attempt: Attempt, request: CreateRefundRequest, approval: 'by_threshold' | 'approved'): Promise<RefundOutcome> {
+  async #refundOnce(
+    callerId: string,
+    attempt: Attempt,
+    request: CreateRefundRequest,
+    mode: { approval: 'by_threshold' | 'approved'; priority: CallPriority },
+  ): Promise<RefundOutcome> {
     const { gateway, locks, daily } = this.#deps;
+    const { approval } = mode;
     const limits = this.#deps.limitsOf(callerId);
     // An earlier attempt of this very request may have made it a refund request already: that stays its answer.
     if (approval === 'by_threshold' && attempt.resumed && limits !== undefined && Object.keys(limits.approvalAbove).length > 0) {
       const made = await this.#deps.ledger.getRefundRequest(refundRequestIdOf(attempt.requestId));
       if (made) return { kind: 'refund_request', request: made };
     }
-    const options: CallOptions = { deadline: attempt.deadline };
+    const options: CallOptions = { deadline: attempt.deadline, priority: mode.priority };
     const chargeId = request.payment_intent !== undefined ? await this.#chargeOf(request.payment_intent, options) : (request.charge ?? '');
 
     // The check and the Stripe call for one charge never interleave with another request's for the same charge.

@@ -1,6 +1,7 @@
 // Pure mappers from Stripe's wire objects to the gateway's domain types.
 import type Stripe from 'stripe';
 import type { ChargeView, IntentView } from '../refunds/payment-gateway.js';
+import type { ProviderEvent } from '../refunds/stripe-events.js';
 import { GATEWAY_METADATA, type Charge, type Page, type PaymentIntent, type PaymentIntentStatus, type Refund, type RefundReason, type RefundStatus } from '../refunds/types.js';
 
 const idOf = (value: string | { id: string } | null | undefined): string | null =>
@@ -74,3 +75,17 @@ export const toIntentView = (raw: Stripe.PaymentIntent): IntentView => {
   const charge = objectOf(raw.latest_charge);
   return { intent, charge: charge ? { charge: toCharge(charge), intent, refunds: refundsOf(charge) } : null };
 };
+
+/** Refund-carrying event types whose `data.object` is a Refund (charge.refunded carries the Charge). */
+const REFUND_OBJECT_EVENTS = new Set(['refund.created', 'refund.updated', 'refund.failed', 'charge.refund.updated']);
+
+/**
+ * A Stripe event as the rules see it. Lenient about the object: an event whose object is not what its type promises
+ * carries neither refund nor charge (the rules then ignore it), so one odd event never stops the event list's reading.
+ */
+export function toProviderEvent(event: Stripe.Event): ProviderEvent {
+  const object = (event.data as { object?: { object?: unknown; id?: unknown } } | undefined)?.object;
+  const refund = REFUND_OBJECT_EVENTS.has(event.type) && object?.object === 'refund' ? toRefund(object as unknown as Stripe.Refund) : null;
+  const chargeId = event.type === 'charge.refunded' && object?.object === 'charge' && typeof object.id === 'string' ? object.id : null;
+  return { id: event.id, type: event.type, created: event.created, refund, chargeId };
+}

@@ -3,9 +3,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type Stripe from 'stripe';
 import { GatewayError } from '../refunds/gateway-error.js';
 import type { CallOptions, ChargeView, CreateRefundInput, IntentView, ListRefundsInput, PaymentGateway } from '../refunds/payment-gateway.js';
+import type { ListProviderEventsInput, ProviderEvent, ProviderEventSource } from '../refunds/stripe-events.js';
 import type { CancellationReason, Page, Refund } from '../refunds/types.js';
 import { isRateLimited, mapStripeError, retryAfterSeconds, type StripeOperation } from './error-mapper.js';
-import { toChargeView, toIntentView, toRefund } from './mappers.js';
+import { toChargeView, toIntentView, toProviderEvent, toRefund } from './mappers.js';
+import type { StripePacer } from './stripe-pacer.js';
 
 /** One finished Stripe call, for the log line and the metrics. */
 export interface StripeCallEvent {
@@ -26,6 +28,8 @@ export interface StripeGatewayOptions {
   timeoutMs: number;
   /** The longest the gateway waits for one 429 retry; a longer Retry-After is passed on to the caller instead. */
   maxRateLimitWaitMs?: number;
+  /** Keeps calls under the rate limit; every attempt waits its turn (none: no pacing). */
+  pacer?: StripePacer;
   onCall?: (event: StripeCallEvent) => void;
 }
 
@@ -41,9 +45,9 @@ const INTENT_EXPAND = ['latest_charge.refunds'];
 export const sdkBackoffMs = (retries: number): number =>
   Array.from({ length: retries }, (_, i) => Math.min(500 * 2 ** i, 5_000)).reduce((a, b) => a + b, 0);
 
-export class StripeGateway implements PaymentGateway {
+export class StripeGateway implements PaymentGateway, ProviderEventSource {
   readonly #stripe: Stripe;
-  readonly #options: Required<Omit<StripeGatewayOptions, 'onCall'>> & Pick<StripeGatewayOptions, 'onCall'>;
+  readonly #options: Required<Omit<StripeGatewayOptions, 'onCall' | 'pacer'>> & Pick<StripeGatewayOptions, 'onCall' | 'pacer'>;
 
   constructor(stripe: Stripe, options: StripeGatewayOptions) {
     this.#stripe = stripe;
@@ -107,6 +111,18 @@ export class StripeGateway implements PaymentGateway {
     return { data: list.data.map(toRefund), hasMore: list.has_more };
   }
 
+  async listEvents(input: ListProviderEventsInput, options: CallOptions = {}): Promise<Page<ProviderEvent>> {
+    const params: Stripe.EventListParams = {
+      types: [...input.types],
+      limit: input.limit,
+      ...(input.endingBefore !== undefined ? { ending_before: input.endingBefore } : {}),
+      ...(input.startingAfter !== undefined ? { starting_after: input.startingAfter } : {}),
+      ...(input.createdGte !== undefined ? { created: { gte: input.createdGte } } : {}),
+    };
+    const list = await this.#call('events.list', 'read', `Event ${input.endingBefore ?? input.startingAfter ?? 'list'}`, options, (o) => this.#stripe.events.list(params, o));
+    return { data: list.data.map(toProviderEvent), hasMore: list.has_more };
+  }
+
   async cancelPaymentIntent(
     id: string,
     input: { reason?: CancellationReason; idempotencyKey?: string },
@@ -144,6 +160,15 @@ export class StripeGateway implements PaymentGateway {
     const started = performance.now();
     const retries = this.#options.maxNetworkRetries;
     for (let attempt = 0; ; attempt++) {
+      if (this.#options.pacer) {
+        try {
+          // The turn must come early enough to leave the call its minimum time before the deadline.
+          await this.#options.pacer.take(options.priority, options.deadline === undefined ? undefined : options.deadline - MIN_CALL_MS);
+        } catch (error) {
+          this.#report(operation, started, { outcome: 'error', stripeRequestId: undefined, statusCode: undefined, code: (error as GatewayError).code });
+          throw error;
+        }
+      }
       const requestOptions = this.#requestOptions(options.deadline, retries);
       if (requestOptions === undefined) {
         const error = new GatewayError('upstream_unavailable', `No time was left to ask Stripe about ${subject} within this request's budget; retry.`, {

@@ -2,7 +2,7 @@
 import type Stripe from 'stripe';
 import supertest from 'supertest';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../src/app.js';
+import { buildApp, type AppDeps } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server.js';
 import type { Ledger } from '../../src/refunds/ledger.js';
@@ -51,6 +51,8 @@ export interface TestGatewayOptions {
   seed?: boolean;
   /** The gateway's clock, to play days passing (idempotency retention). */
   now?: () => Date;
+  /** pino options (e.g. a stream to read the log lines); default none. */
+  logger?: AppDeps['logger'];
 }
 
 export const sdkFor = (emulator: RunningEmulator): Stripe => createStripeClient(emulator.url, { maxNetworkRetries: 0 });
@@ -66,10 +68,14 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     // Several gateways share a test process, and one's start-up lags the others' event loop; shedding is off
     // unless a test asks for it (test/http/load-shedding.test.ts does).
     MAX_EVENT_LOOP_DELAY_MS: '0',
+    // The gateway's own Stripe pacing (20 calls/s with a test key) is out of the way unless a test is about it.
+    STRIPE_RATE_LIMIT_PER_SECOND: '10000',
+    // Reconciliation reads Stripe's event list on its own: off unless a test is about it, so request counts stay exact.
+    RECONCILE_INTERVAL_MS: '0',
     ...options.env,
   });
   if (!loaded.ok) throw new Error(`test config: ${loaded.problems.join('; ')}`);
-  const app = await buildApp(loaded.config, { ledger, logger: false, ...(options.now ? { now: options.now } : {}) });
+  const app = await buildApp(loaded.config, { ledger, logger: options.logger ?? false, ...(options.now ? { now: options.now } : {}) });
   await app.ready();
   return {
     app,

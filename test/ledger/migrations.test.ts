@@ -12,8 +12,16 @@ import { refund, T0 } from './fixtures.js';
 const extra = (name: string, sql: string): Migration => ({ name, sql, checksum: `checksum of ${name}` });
 
 const FILES = {
-  sqlite: ['001-ledger.sql', '002-events.sql', '004-limits-and-refund-requests.sql'],
-  postgres: ['001-idempotency-records.sql', '002-refund-index.sql', '003-idempotency-holder.sql', '004-events.sql', '006-limits-and-refund-requests.sql'],
+  sqlite: ['001-ledger.sql', '002-events.sql', '003-stripe-events.sql', '004-limits-and-refund-requests.sql'],
+  postgres: [
+    '001-idempotency-records.sql',
+    '002-refund-index.sql',
+    '003-idempotency-holder.sql',
+    '004-events.sql',
+    '005-stripe-events.sql',
+    '006-limits-and-refund-requests.sql',
+    '008-replicas.sql',
+  ],
 };
 
 for (const backend of ledgerBackends) {
@@ -117,7 +125,7 @@ describe.skipIf(postgresBackend.skip)(`replicas starting together on ${postgresB
 
   it('when four replicas start at once on an empty database, then all start and each migration is applied once', async () => {
     await db().sql.exec(
-      'DROP TABLE limit_reservations, daily_limit_totals, refund_requests, event_deliveries, event_cursors, events, refunds, idempotency_records, schema_migrations',
+      'DROP TABLE limit_reservations, daily_limit_totals, refund_requests, jobs, stripe_events, gateway_replicas, event_deliveries, events, refunds, idempotency_records, schema_migrations',
     );
 
     const results = await Promise.allSettled(
@@ -129,7 +137,7 @@ describe.skipIf(postgresBackend.skip)(`replicas starting together on ${postgresB
     expect(await db().sql.query('SELECT name FROM schema_migrations ORDER BY name')).toEqual(FILES.postgres.map((name) => ({ name })));
   });
 
-  it('when the schema is in place, then the refund index has its list-order, status and requested_by indexes', async () => {
+  it('when the schema is in place, then the refund index has its list-order, status, requested_by and unsettled indexes', async () => {
     const rows = await db().sql.query<{ indexname: string }>(
       `SELECT indexname FROM pg_indexes WHERE tablename IN ('refunds', 'idempotency_records') ORDER BY indexname`,
     );
@@ -142,6 +150,7 @@ describe.skipIf(postgresBackend.skip)(`replicas starting together on ${postgresB
       'refunds_requested_by_idx',
       'refunds_seq_key',
       'refunds_status_idx',
+      'refunds_unsettled_idx',
     ]);
   });
 

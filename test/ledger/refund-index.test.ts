@@ -83,6 +83,32 @@ for (const backend of ledgerBackends) {
       }
     }
 
+    for (const [terminal, other] of [
+      ['failed', 'succeeded'],
+      ['failed', 'canceled'],
+      ['canceled', 'succeeded'],
+      ['canceled', 'failed'],
+    ] as const) {
+      it(`when a ${terminal} refund is reported ${other}, then the older news changes nothing (nothing leaves ${terminal} at Stripe)`, async () => {
+        const { ledger } = db();
+        const current = refund({ status: terminal, failureReason: terminal === 'failed' ? 'expired_or_canceled_card' : 'merchant_request' });
+        await ledger.recordRefund(current, T0);
+
+        await ledger.recordRefund(refund({ status: other, failureReason: null }), at(1));
+
+        expect(await ledger.getIndexedRefund('re_1')).toEqual(current);
+      });
+    }
+
+    it('when a failed refund gets new metadata, then the metadata changes and it stays failed', async () => {
+      const { ledger } = db();
+      await ledger.recordRefund(refund({ status: 'failed', failureReason: 'declined' }), T0);
+
+      await ledger.recordRefund(refund({ status: 'failed', failureReason: 'declined', metadata: { order: '43' } }), at(1));
+
+      expect(await ledger.getIndexedRefund('re_1')).toMatchObject({ status: 'failed', metadata: { order: '43' } });
+    });
+
     it('when a succeeded refund is reported failed, then it becomes failed with its reason', async () => {
       const { ledger } = db();
       await ledger.recordRefund(refund({ status: 'succeeded' }), T0);

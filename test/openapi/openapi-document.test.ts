@@ -42,6 +42,7 @@ describe('openapi/openapi.json', () => {
         '/v1/refund-requests/{id}',
         '/v1/refund-requests/{id}/approve',
         '/v1/refund-requests/{id}/reject',
+        '/v1/webhooks/stripe',
       ].sort(),
     );
     expect(Object.keys(doc.paths['/v1/refunds']!.post!.responses).sort()).toEqual(
@@ -51,5 +52,12 @@ describe('openapi/openapi.json', () => {
     const approve = JSON.stringify(doc.paths['/v1/refund-requests/{id}/approve']!.post!.responses);
     for (const code of ['approval_by_requester', 'refund_request_not_pending', 'not_found', 'upstream_timeout']) expect(approve).toContain(`"${code}"`);
     expect(JSON.stringify(doc.paths['/v1/refunds']!.post!.responses['403'])).toContain('"policy_limit_exceeded"');
+    // Stripe's webhook takes no API key: no 401/403/429, and its own 400 (invalid_signature) and 503 (webhooks_not_configured).
+    const webhook = doc.paths['/v1/webhooks/stripe']!.post! as { responses: Record<string, unknown>; security: unknown[]; requestBody?: unknown };
+    expect(Object.keys(webhook.responses).sort()).toEqual(['200', '400', '413', '415', '500', '502', '503', '504']);
+    expect(webhook.security).toEqual([]);
+    expect(JSON.stringify(webhook.responses['400'])).toContain('invalid_signature');
+    expect(JSON.stringify(webhook.responses['503'])).toContain('webhooks_not_configured');
+    expect(webhook.requestBody).toMatchObject({ content: { 'application/json': { schema: { $ref: expect.stringMatching(/StripeEvent/) } } } });
   });
 });

@@ -1,9 +1,10 @@
 // The Ledger port on PostgreSQL: state shared by every replica, in as few statements per refund as it can be.
 import { newEventId } from '../../refunds/events.js';
-import type { BeginIdempotentInput, CompleteIdempotentInput, IdempotencyBegin, Ledger } from '../../refunds/ledger.js';
+import type { BeginIdempotentInput, CompleteIdempotentInput, IdempotencyBegin, JobTake, Ledger, StripeEventRecord } from '../../refunds/ledger.js';
 import type { Refund } from '../../refunds/types.js';
 import { listEvents, refundEventObject, toEvent, type EventRow } from '../event-rows.js';
 import { decide, type ExistingRecord } from '../idempotency-decision.js';
+import { toJobState, untaken, type JobRow } from '../job-rows.js';
 import { guarded } from '../ledger-errors.js';
 import type { LedgerLogger } from '../ledger-logger.js';
 import { listIndexedRefunds } from '../refund-list.js';
@@ -17,13 +18,24 @@ import {
   COMPLETE_RECORD,
   DELIVERY_BACKLOG,
   FAN_OUT,
+  HEARTBEAT,
+  FINISH_JOB,
+  FIRST_JOB,
+  HAS_STRIPE_EVENT,
+  JOB_STATUS,
+  MARK_CHECKED,
+  PRUNE_STRIPE_EVENTS,
   PRUNE_RECORDS,
   RECORD_REFUND,
   REFUND_CHANGE_PARAMS,
   RELEASE_RECORD,
+  SAVE_JOB,
   SETTLE_DELIVERY,
-  START_CURSOR,
+  STORE_STRIPE_EVENT,
+  STORE_STRIPE_EVENT_WITH_REFUND,
+  TAKE_JOB,
   TAKE_RECORD,
+  UNSETTLED_REFUNDS,
 } from './pg-statements.js';
 
 type BeginRow = ExistingRecord & { inserted: boolean };
@@ -83,6 +95,54 @@ export function createPgLedger(pools: PgPools, logger: LedgerLogger): Ledger {
     return Number(row?.completed ?? 0) > 0;
   }
 
+  /**
+   * One refund (the usual webhook): one statement. Several (charge.refunded): one transaction, so the id is never
+   * stored without every refund it reported, nor the other way round.
+   */
+  async function applyStripeEvent(event: StripeEventRecord): Promise<boolean> {
+    const eventParams = [event.id, event.type, event.created, event.source, iso(event.now)];
+    const [only, ...more] = event.refunds;
+    if (more.length === 0) {
+      const sql = only ? STORE_STRIPE_EVENT_WITH_REFUND : STORE_STRIPE_EVENT;
+      const params = only ? [...eventParams, ...changeParams(only, event.now)] : eventParams;
+      const [row] = await retryingSequence(() => run<{ stored: number }>(sql, params));
+      return Number(row?.stored ?? 0) > 0;
+    }
+    return retryingSequence(async () => {
+      const client = await pools.query.connect();
+      let broken: Error | undefined;
+      try {
+        await client.query('BEGIN');
+        const stored = (await client.query(STORE_STRIPE_EVENT, eventParams)).rows[0] as { stored: number } | undefined;
+        if (Number(stored?.stored ?? 0) === 0) {
+          await client.query('ROLLBACK');
+          return false;
+        }
+        for (const refund of event.refunds) await client.query(RECORD_REFUND, changeParams(refund, event.now));
+        await client.query('COMMIT');
+        return true;
+      } catch (error) {
+        await client.query('ROLLBACK').catch((rollbackError: Error) => {
+          broken = rollbackError;
+        });
+        throw error;
+      } finally {
+        client.release(broken);
+      }
+    });
+  }
+
+  async function takeJob(input: { job: string; holder: string; now: Date; leaseMs: number }): Promise<JobTake> {
+    const params = [input.job, input.holder, iso(input.now), iso(new Date(input.now.getTime() + input.leaseMs))];
+    let [taken] = await run<JobRow>(TAKE_JOB, params);
+    taken ??= (await run<JobRow>(FIRST_JOB, params))[0];
+    if (taken) return { kind: 'taken', job: toJobState(taken) };
+    const [row] = await run<JobRow>(JOB_STATUS, [input.job]);
+    // Deleted between the statements (by hand): not ours this time; the next tick makes it again.
+    if (!row) return { kind: 'busy', job: { state: {}, lastSuccessAt: null, nextRunAt: input.now, holder: null } };
+    return { kind: untaken(row, input.now), job: toJobState(row) };
+  }
+
   return {
     beginIdempotent: (input) => guarded(() => begin(input)),
     completeIdempotent: (input) => guarded(() => complete(input)),
@@ -95,11 +155,29 @@ export function createPgLedger(pools: PgPools, logger: LedgerLogger): Ledger {
         return row === undefined ? null : toRefund(row);
       }),
     listIndexedRefunds: (query) => guarded(() => listIndexedRefunds(run, query)),
-    listEvents: (query) => guarded(() => listEvents(run, query)),
-    fanOutEvents: ({ caller, all, now, limit }) =>
+    hasStripeEvent: (id) => guarded(async () => (await run(HAS_STRIPE_EVENT, [id])).length > 0),
+    applyStripeEvent: (event) => guarded(() => applyStripeEvent(event)),
+    pruneStripeEvents: (before) => guarded(async () => Number((await run<{ deleted: number }>(PRUNE_STRIPE_EVENTS, [iso(before)]))[0]?.deleted ?? 0)),
+    listUnsettledRefunds: ({ before, limit }) => guarded(async () => (await run<RefundRow>(UNSETTLED_REFUNDS, [iso(before), limit])).map(toRefund)),
+    markRefundsChecked: (ids, now) => guarded(async () => void (ids.length > 0 && (await run(MARK_CHECKED, [[...ids], iso(now)])))),
+    takeJob: (input) => guarded(() => takeJob(input)),
+    saveJob: ({ job, holder, now, leaseMs, state }) =>
+      guarded(async () => (await run(SAVE_JOB, [job, holder, JSON.stringify(state), iso(new Date(now.getTime() + leaseMs))])).length > 0),
+    finishJob: ({ job, holder, now, nextRunAt, succeeded, state }) =>
+      guarded(
+        async () =>
+          (await run(FINISH_JOB, [job, holder, iso(nextRunAt), state === undefined ? null : JSON.stringify(state), succeeded, iso(now)])).length > 0,
+      ),
+    jobStatus: (job) =>
       guarded(async () => {
-        await run(START_CURSOR, [caller]);
-        return Number((await run<{ made: number }>(FAN_OUT, [caller, all, limit, iso(now)]))[0]?.made ?? 0);
+        const [row] = await run<JobRow>(JOB_STATUS, [job]);
+        return row ? toJobState(row) : null;
+      }),
+    listEvents: (query) => guarded(() => listEvents(run, query)),
+    fanOutEvents: ({ listeners, now, limit }) =>
+      guarded(async () => {
+        const params = [limit, listeners.map((l) => l.caller), listeners.map((l) => l.all), iso(now)];
+        return Number((await run<{ made: number }>(FAN_OUT, params))[0]?.made ?? 0);
       }),
     claimDeliveries: ({ holder, now, limit, leaseMs }) =>
       guarded(async () => {
@@ -125,6 +203,11 @@ export function createPgLedger(pools: PgPools, logger: LedgerLogger): Ledger {
         return { pending: Number(row?.pending ?? 0), oldestPendingSeconds: oldest ? Math.max(0, (now.getTime() - oldest.getTime()) / 1000) : null };
       }),
     ...pgApprovals(run, retryingSequence),
+    heartbeat: ({ replica, now, staleAfterMs }) =>
+      guarded(async () => {
+        const [row] = await run<{ replicas: number }>(HEARTBEAT, [replica, iso(now), iso(new Date(now.getTime() - staleAfterMs))]);
+        return Number(row?.replicas ?? 1);
+      }),
     paymentLocks,
     ping: () => guarded(async () => void (await run('SELECT 1'))),
     close: async () => {

@@ -1,11 +1,13 @@
 // The ledger's SQL on PostgreSQL, each written so the refund path costs as few round trips as it can.
+import { REFUND_COLUMNS } from '../refund-rows.js';
 
 /**
  * The CTEs that write one refund into the index and, if it is new or changed, its event — one statement, so the change
  * and the news of it are never apart. Parameters start at `$first`: the twelve of refundParams, the time, the event's
  * id, and the refund as JSON. `guard` (SQL) skips the
  * whole write when false. Webhooks arrive twice and out of order, so an update that would move a final refund back to
- * pending or requires_action is stale and skipped whole; final → other final is real (Stripe fails a succeeded refund).
+ * pending or requires_action is stale and skipped whole; succeeded → failed is real (Stripe fails a succeeded refund),
+ * but nothing leaves failed or canceled at Stripe, so a report of another status for one of those is older news.
  * Who asked is kept even if a later report lacks it, `seq` and `created` never change, and a report that changes
  * nothing writes nothing (reads re-record what they read). Two writers racing on one refund collide on the event's
  * (object, sequence) and the loser runs again.
@@ -30,6 +32,7 @@ export function refundChange(first: number, guard = 'true'): string {
          gateway_request_id = coalesce(excluded.gateway_request_id, r.gateway_request_id),
          updated_at = excluded.updated_at
        WHERE NOT (r.status IN ('succeeded', 'failed', 'canceled') AND excluded.status IN ('pending', 'requires_action'))
+         AND NOT (r.status IN ('failed', 'canceled') AND excluded.status <> r.status)
          AND (r.amount, r.currency, r.status, r.charge, r.payment_intent, r.reason, r.failure_reason, r.metadata,
               r.requested_by, r.gateway_request_id)
              IS DISTINCT FROM
@@ -105,30 +108,22 @@ export const PRUNE_RECORDS = `
  * Due deliveries nobody holds, taken and held in one statement. SKIP LOCKED: two replicas claiming at the same moment
  * take different rows instead of queueing on each other.
  */
-/** A caller seen for the first time starts at the newest event (its history is in the pull feed). */
-export const START_CURSOR = `
-  INSERT INTO event_cursors (caller, last_seq) VALUES ($1, (SELECT coalesce(max(seq), 0) FROM events))
-  ON CONFLICT (caller) DO NOTHING`;
-
 /**
- * Makes one caller's deliveries out of the events after its cursor (its own objects', or all), and moves the cursor,
- * in one statement. The cursor row's lock makes two replicas fanning out for the same caller take turns (the second
- * then reads the cursor the first moved); ON CONFLICT makes a repeat harmless.
+ * Makes the deliveries of events not yet fanned out, one per listening caller ($2 callers, $3 whether each listens
+ * to every refund), and marks those events, in one statement. SKIP LOCKED: two replicas take different events; an
+ * event whose transaction has not committed is not seen yet, and is taken once it has.
  */
 export const FAN_OUT = `
-  WITH cursor AS (
-    SELECT last_seq FROM event_cursors WHERE caller = $1 FOR UPDATE
-  ), due AS (
-    SELECT e.id, e.seq FROM events e, cursor
-     WHERE e.seq > cursor.last_seq AND ($2::boolean OR e.owner = $1)
-     ORDER BY e.seq LIMIT $3
+  WITH due AS (
+    SELECT id, owner FROM events WHERE NOT fanned_out ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED
   ), made AS (
     INSERT INTO event_deliveries (event_id, caller, state, next_attempt_at, created_at)
-    SELECT id, $1, 'pending', $4::timestamptz, $4::timestamptz FROM due
+    SELECT due.id, listener.caller, 'pending', $4::timestamptz, $4::timestamptz
+      FROM due JOIN unnest($2::text[], $3::boolean[]) AS listener (caller, every) ON listener.every OR due.owner = listener.caller
     ON CONFLICT DO NOTHING
     RETURNING 1
-  ), moved AS (
-    UPDATE event_cursors SET last_seq = (SELECT max(seq) FROM due) WHERE caller = $1 AND EXISTS (SELECT 1 FROM due)
+  ), marked AS (
+    UPDATE events SET fanned_out = true FROM due WHERE events.id = due.id
   )
   SELECT count(*) AS made FROM made`;
 
@@ -156,3 +151,65 @@ export const SETTLE_DELIVERY = `
 
 export const DELIVERY_BACKLOG = `
   SELECT count(*) AS pending, min(created_at) AS oldest FROM event_deliveries WHERE state = 'pending'`;
+
+/** Marks this replica alive, forgets replicas gone quiet, and counts the rest, in one statement. */
+export const HEARTBEAT = `
+  WITH seen AS (
+    INSERT INTO gateway_replicas (id, seen_at) VALUES ($1, $2::timestamptz)
+    ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at
+  ), gone AS (
+    DELETE FROM gateway_replicas WHERE seen_at < $3::timestamptz AND id <> $1
+  )
+  SELECT count(*) + 1 AS replicas FROM gateway_replicas WHERE seen_at >= $3::timestamptz AND id <> $1`;
+/** A Stripe event's id, stored once: parameters id, type, created, source, time. */
+const STORED_EVENT = `INSERT INTO stripe_events (id, type, created, source, received_at) VALUES ($1, $2, $3, $4, $5::timestamptz)
+    ON CONFLICT (id) DO NOTHING RETURNING id`;
+
+export const STORE_STRIPE_EVENT = `WITH stored AS (${STORED_EVENT}) SELECT count(*) AS stored FROM stored`;
+
+/**
+ * The common case, a webhook about one refund, in one statement: the event id is stored and the refund indexed only
+ * if the id is new (a redelivery writes nothing). Parameters: the event's five, then refundChange's fifteen.
+ */
+export const STORE_STRIPE_EVENT_WITH_REFUND = `
+  WITH stored AS (${STORED_EVENT}), ${refundChange(6, 'EXISTS (SELECT 1 FROM stored)')}
+  SELECT (SELECT count(*) FROM stored) AS stored`;
+
+export const HAS_STRIPE_EVENT = 'SELECT 1 FROM stripe_events WHERE id = $1';
+
+export const PRUNE_STRIPE_EVENTS = `
+  WITH deleted AS (DELETE FROM stripe_events WHERE received_at < $1::timestamptz RETURNING 1) SELECT count(*) AS deleted FROM deleted`;
+
+/** The partial index refunds_unsettled_idx serves this: only non-final refunds are in it. */
+export const UNSETTLED_REFUNDS = `
+  SELECT ${REFUND_COLUMNS} FROM refunds
+   WHERE status IN ('pending', 'requires_action') AND coalesce(checked_at, updated_at) < $1::timestamptz
+   ORDER BY coalesce(checked_at, updated_at) LIMIT $2`;
+
+export const MARK_CHECKED = 'UPDATE refunds SET checked_at = $2::timestamptz WHERE id = ANY($1::text[])';
+
+/**
+ * Takes a due job whose lease is free or ran out. Two replicas at the same moment: the second waits on the row lock,
+ * then re-checks the WHERE against the first one's write and takes nothing.
+ */
+export const TAKE_JOB = `
+  UPDATE jobs SET holder = $2, lease_until = $4::timestamptz
+   WHERE name = $1 AND next_run_at <= $3::timestamptz AND (holder IS NULL OR holder = $2 OR lease_until <= $3::timestamptz)
+  RETURNING holder, lease_until, next_run_at, state, last_success_at`;
+
+/** A job's first run: its row is made already held. */
+export const FIRST_JOB = `
+  INSERT INTO jobs (name, holder, lease_until, next_run_at, state) VALUES ($1, $2, $4::timestamptz, $3::timestamptz, '{}')
+  ON CONFLICT (name) DO NOTHING
+  RETURNING holder, lease_until, next_run_at, state, last_success_at`;
+
+export const SAVE_JOB = `UPDATE jobs SET state = $3::json, lease_until = $4::timestamptz WHERE name = $1 AND holder = $2 RETURNING 1`;
+
+export const FINISH_JOB = `
+  UPDATE jobs SET holder = NULL, lease_until = NULL, next_run_at = $3::timestamptz,
+         state = CASE WHEN $5::boolean THEN coalesce($4::json, state) ELSE state END,
+         last_success_at = CASE WHEN $5::boolean THEN $6::timestamptz ELSE last_success_at END
+   WHERE name = $1 AND holder = $2
+  RETURNING 1`;
+
+export const JOB_STATUS = 'SELECT holder, lease_until, next_run_at, state, last_success_at FROM jobs WHERE name = $1';

@@ -1,11 +1,12 @@
 // The Ledger port on an embedded SQLite file: one process, synchronous statements, each method one short transaction.
 import type Database from 'better-sqlite3';
 import { newEventId } from '../../refunds/events.js';
-import type { BeginIdempotentInput, CompleteIdempotentInput, IdempotencyBegin, Ledger } from '../../refunds/ledger.js';
+import type { BeginIdempotentInput, CompleteIdempotentInput, IdempotencyBegin, JobTake, Ledger, StripeEventRecord } from '../../refunds/ledger.js';
 import { InProcessPaymentLocks } from '../../refunds/payment-locks.js';
 import type { Refund } from '../../refunds/types.js';
 import { EVENT_COLUMNS, listEvents, refundEventObject, toEvent, type EventRow } from '../event-rows.js';
 import { decide, type ExistingRecord } from '../idempotency-decision.js';
+import { JOB_COLUMNS, toJobState, untaken, type JobRow } from '../job-rows.js';
 import { guarded } from '../ledger-errors.js';
 import { listIndexedRefunds } from '../refund-list.js';
 import { readTime, REFUND_COLUMNS, refundParams, toRefund, type RefundRow } from '../refund-rows.js';
@@ -30,6 +31,7 @@ const UPSERT_REFUND = `
     gateway_request_id = coalesce(excluded.gateway_request_id, r.gateway_request_id),
     updated_at = excluded.updated_at
   WHERE NOT (r.status IN ('succeeded', 'failed', 'canceled') AND excluded.status IN ('pending', 'requires_action'))
+    AND NOT (r.status IN ('failed', 'canceled') AND excluded.status <> r.status)
     AND (r.amount, r.currency, r.status, r.charge, r.payment_intent, r.reason, r.failure_reason, r.metadata,
          r.requested_by, r.gateway_request_id)
         IS NOT
@@ -99,23 +101,20 @@ export function createSqliteLedger(db: Database.Database): Ledger {
     );
   });
 
-  const fanOut = db.transaction((caller: string, everything: boolean, now: Date, limit: number): number => {
-    write('INSERT INTO event_cursors (caller, last_seq) VALUES ($1, (SELECT coalesce(max(seq), 0) FROM events)) ON CONFLICT (caller) DO NOTHING', [caller]);
-    const due = all<{ id: string; seq: number }>(
-      `SELECT e.id, e.seq FROM events e, event_cursors c
-        WHERE c.caller = $1 AND e.seq > c.last_seq AND ($2 = 1 OR e.owner = $1) ORDER BY e.seq LIMIT $3`,
-      [caller, everything ? 1 : 0, limit],
-    );
+  const fanOut = db.transaction((listeners: readonly { caller: string; all: boolean }[], now: Date, limit: number): number => {
+    const due = all<{ id: string; owner: string | null }>('SELECT id, owner FROM events WHERE fanned_out = 0 ORDER BY seq LIMIT $1', [limit]);
     let made = 0;
     for (const event of due) {
-      made += write(
-        `INSERT INTO event_deliveries (event_id, caller, state, next_attempt_at, created_at) VALUES ($1, $2, 'pending', $3, $3)
-         ON CONFLICT DO NOTHING`,
-        [event.id, caller, iso(now)],
-      );
+      for (const listener of listeners) {
+        if (!listener.all && listener.caller !== event.owner) continue;
+        made += write(
+          `INSERT INTO event_deliveries (event_id, caller, state, next_attempt_at, created_at) VALUES ($1, $2, 'pending', $3, $3)
+           ON CONFLICT DO NOTHING`,
+          [event.id, listener.caller, iso(now)],
+        );
+      }
+      write('UPDATE events SET fanned_out = 1 WHERE id = $1', [event.id]);
     }
-    const last = due.at(-1);
-    if (last) write('UPDATE event_cursors SET last_seq = $2 WHERE caller = $1', [caller, last.seq]);
     return made;
   });
 
@@ -136,6 +135,35 @@ export function createSqliteLedger(db: Database.Database): Ledger {
       ]);
     }
     return due.map((row) => ({ event: toEvent(row), caller: row.caller, attempts: Number(row.attempts) }));
+  });
+
+  /** The id stored once and, only if it was new, each refund indexed: one transaction. */
+  const applyStripeEvent = db.transaction((event: StripeEventRecord): boolean => {
+    const stored = write(
+      'INSERT INTO stripe_events (id, type, created, source, received_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING',
+      [event.id, event.type, event.created, event.source, iso(event.now)],
+    );
+    if (stored === 0) return false;
+    for (const refund of event.refunds) upsert(refund, event.now);
+    return true;
+  });
+
+  const takeJob = db.transaction((job: string, holder: string, now: Date, leaseMs: number): JobTake => {
+    const params = [job, holder, iso(now), iso(new Date(now.getTime() + leaseMs))];
+    let [taken] = all<JobRow>(
+      `UPDATE jobs SET holder = $2, lease_until = $4
+        WHERE name = $1 AND next_run_at <= $3 AND (holder IS NULL OR holder = $2 OR lease_until <= $3)
+       RETURNING ${JOB_COLUMNS}`,
+      params,
+    );
+    taken ??= all<JobRow>(
+      `INSERT INTO jobs (name, holder, lease_until, next_run_at, state) VALUES ($1, $2, $4, $3, '{}')
+       ON CONFLICT (name) DO NOTHING RETURNING ${JOB_COLUMNS}`,
+      params,
+    )[0];
+    if (taken) return { kind: 'taken', job: toJobState(taken) };
+    const [row] = all<JobRow>(`SELECT ${JOB_COLUMNS} FROM jobs WHERE name = $1`, [job]);
+    return row ? { kind: untaken(row, now), job: toJobState(row) } : { kind: 'busy', job: { state: {}, lastSuccessAt: null, nextRunAt: now, holder: null } };
   });
 
   const paymentLocks = new InProcessPaymentLocks();
@@ -159,8 +187,44 @@ export function createSqliteLedger(db: Database.Database): Ledger {
         return row === undefined ? null : toRefund(row);
       }),
     listIndexedRefunds: (query) => guarded(() => listIndexedRefunds(async (sql, params) => all(sql, params), query)),
+    hasStripeEvent: (id) => guarded(async () => all('SELECT 1 FROM stripe_events WHERE id = $1', [id]).length > 0),
+    applyStripeEvent: (event) => guarded(async () => applyStripeEvent(event)),
+    pruneStripeEvents: (before) => guarded(async () => write('DELETE FROM stripe_events WHERE received_at < $1', [iso(before)])),
+    listUnsettledRefunds: ({ before, limit }) =>
+      guarded(async () =>
+        all<RefundRow>(
+          `SELECT ${REFUND_COLUMNS} FROM refunds
+            WHERE status IN ('pending', 'requires_action') AND coalesce(checked_at, updated_at) < $1
+            ORDER BY coalesce(checked_at, updated_at) LIMIT $2`,
+          [iso(before), limit],
+        ).map(toRefund),
+      ),
+    markRefundsChecked: (ids, now) =>
+      guarded(async () => {
+        write('UPDATE refunds SET checked_at = $2 WHERE id IN (SELECT value FROM json_each($1))', [JSON.stringify(ids), iso(now)]);
+      }),
+    takeJob: ({ job, holder, now, leaseMs }) => guarded(async () => takeJob(job, holder, now, leaseMs)),
+    saveJob: ({ job, holder, now, leaseMs, state }) =>
+      guarded(async () =>
+        write('UPDATE jobs SET state = $3, lease_until = $4 WHERE name = $1 AND holder = $2', [job, holder, JSON.stringify(state), iso(new Date(now.getTime() + leaseMs))]) > 0,
+      ),
+    finishJob: ({ job, holder, now, nextRunAt, succeeded, state }) =>
+      guarded(async () =>
+        write(
+          `UPDATE jobs SET holder = NULL, lease_until = NULL, next_run_at = $3,
+                  state = CASE WHEN $5 = 1 THEN coalesce($4, state) ELSE state END,
+                  last_success_at = CASE WHEN $5 = 1 THEN $6 ELSE last_success_at END
+            WHERE name = $1 AND holder = $2`,
+          [job, holder, iso(nextRunAt), state === undefined ? null : JSON.stringify(state), succeeded ? 1 : 0, iso(now)],
+        ) > 0,
+      ),
+    jobStatus: (job) =>
+      guarded(async () => {
+        const [row] = all<JobRow>(`SELECT ${JOB_COLUMNS} FROM jobs WHERE name = $1`, [job]);
+        return row ? toJobState(row) : null;
+      }),
     listEvents: (query) => guarded(() => listEvents(async (sql, params) => all(sql, params), query)),
-    fanOutEvents: ({ caller, all, now, limit }) => guarded(async () => fanOut(caller, all, now, limit)),
+    fanOutEvents: ({ listeners, now, limit }) => guarded(async () => fanOut(listeners, now, limit)),
     claimDeliveries: ({ holder, now, limit, leaseMs }) => guarded(async () => claim(holder, now, limit, leaseMs)),
     settleDelivery: ({ eventId, caller, holder, now, result }) =>
       guarded(async () => {
@@ -179,6 +243,7 @@ export function createSqliteLedger(db: Database.Database): Ledger {
         return { pending: Number(row?.pending ?? 0), oldestPendingSeconds: oldest ? Math.max(0, (now.getTime() - oldest.getTime()) / 1000) : null };
       }),
     ...sqliteApprovals({ db, all, write, upsertRefund: upsert }),
+    heartbeat: async () => 1,
     paymentLocks,
     ping: () => guarded(async () => void all('SELECT 1')),
     close: async () => {

@@ -15,16 +15,13 @@ CREATE TABLE events (
   object          json        NOT NULL,
   previous_status text,
   created_at      timestamptz NOT NULL,
+  -- Whether its deliveries were made. A flag per event, not a cursor over seq: seq is handed out when a row is
+  -- inserted, not when it commits, so a cursor could pass an event whose transaction commits later.
+  fanned_out      boolean     NOT NULL DEFAULT false,
   UNIQUE (object_type, object_id, sequence)
 );
 CREATE INDEX events_owner_idx ON events (owner, seq);
-
--- How far each listening caller's deliveries have been made out of the events (fan-out happens beside the request
--- path, so a refund's write never needs to know who listens). A caller seen for the first time starts at the newest.
-CREATE TABLE event_cursors (
-  caller   text   PRIMARY KEY,
-  last_seq bigint NOT NULL
-);
+CREATE INDEX events_to_fan_out_idx ON events (seq) WHERE NOT fanned_out;
 
 -- One row per event and listening caller: at least once, with backoff, each by one replica at a time.
 CREATE TABLE event_deliveries (

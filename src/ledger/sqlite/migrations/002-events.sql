@@ -10,14 +10,11 @@ CREATE TABLE events (
   object          TEXT    NOT NULL,
   previous_status TEXT,
   created_at      TEXT    NOT NULL,
+  fanned_out      INTEGER NOT NULL DEFAULT 0,
   UNIQUE (object_type, object_id, sequence)
 );
 CREATE INDEX events_owner_idx ON events (owner, seq);
-
-CREATE TABLE event_cursors (
-  caller   TEXT    PRIMARY KEY,
-  last_seq INTEGER NOT NULL
-);
+CREATE INDEX events_to_fan_out_idx ON events (seq) WHERE fanned_out = 0;
 
 CREATE TABLE event_deliveries (
   event_id        TEXT    NOT NULL REFERENCES events (id) ON DELETE CASCADE,
