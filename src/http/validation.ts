@@ -64,7 +64,9 @@ export async function validateRequest(request: FastifyRequest): Promise<void> {
     }
     if (!schema) continue;
     const input = part === 'querystring' ? request.query : request[part];
-    const result = schema.safeParse(input ?? (part === 'body' ? undefined : {}));
+    // A JSON `null` body is a body, and not an object: it must reach the schema as null (`?? undefined` would make it
+    // "no body", which the cancel route takes as `{}`). No body at all arrives as undefined.
+    const result = schema.safeParse(part === 'body' ? input : (input ?? {}));
     if (result.success) parsed[part] = result.data;
     else problems.push(...problemsOf(where, result.error.issues));
   }
