@@ -3,6 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { GatewayError } from '../refunds/gateway-error.js';
 import { UNPARSABLE_JSON } from './content-types.js';
+import { findForbiddenKeys } from './forbidden-keys.js';
 import { validationError, type FieldProblem } from './problem.js';
 
 interface RouteSchemas {
@@ -43,6 +44,13 @@ function problemsOf(where: FieldProblem['in'], issues: readonly z.core.$ZodIssue
   });
 }
 
+const forbiddenKeyProblems = (where: FieldProblem['in'], input: unknown): FieldProblem[] =>
+  findForbiddenKeys(input).map((path) => ({
+    in: where,
+    path: pointer(path),
+    message: `the key "${String(path.at(-1))}" is not allowed: it names JavaScript's object machinery, not data`,
+  }));
+
 /**
  * Fastify validates one part at a time and stops at the first failure; the contract wants every problem listed, so
  * the type provider's validator is a pass-through and this hook does the work, writing back the parsed values.
@@ -67,8 +75,11 @@ export async function validateRequest(request: FastifyRequest): Promise<void> {
     // A JSON `null` body is a body, and not an object: it must reach the schema as null (`?? undefined` would make it
     // "no body", which the cancel route takes as `{}`). No body at all arrives as undefined.
     const result = schema.safeParse(part === 'body' ? input : (input ?? {}));
+    // zod's records skip a `__proto__` key without a word, so those keys are looked for in the input itself.
+    const forbidden = part === 'body' || part === 'querystring' ? forbiddenKeyProblems(where, input) : [];
+    problems.push(...forbidden);
     if (result.success) parsed[part] = result.data;
-    else problems.push(...problemsOf(where, result.error.issues));
+    else problems.push(...problemsOf(where, result.error.issues).filter((p) => !forbidden.some((f) => f.path === p.path)));
   }
   if (problems.length > 0) throw validationError(problems);
   if ('params' in parsed) request.params = parsed.params;

@@ -398,6 +398,51 @@ describe('amounts, charge or payment_intent, and metadata', () => {
   });
 });
 
+describe('keys that name JavaScript’s object machinery', () => {
+  const postRaw = (text: string) =>
+    gw.http.post('/v1/refunds').set({ ...auth(), 'idempotency-key': newKey(), 'content-type': 'application/json' }).send(text);
+
+  it.each([
+    ['__proto__ with an object', '{"__proto__": {"x": "y"}}', '/metadata/__proto__'],
+    ['__proto__ with a string', '{"__proto__": "y"}', '/metadata/__proto__'],
+    ['constructor', '{"constructor": "y"}', '/metadata/constructor'],
+    ['prototype', '{"prototype": "y"}', '/metadata/prototype'],
+    ['__proto__ beside a good key', '{"order": "42", "__proto__": {"x": "y"}}', '/metadata/__proto__'],
+  ])('when metadata has the key %s, then it is 400 naming that key, and Stripe hears nothing', async (_what, metadata, path) => {
+    const p = await createPayment(gw.stripe);
+    const { result: res, calls } = await stripeCallsDuring(() => postRaw(`{"payment_intent": "${p.intent}", "metadata": ${metadata}}`));
+    const body = problem(res, 400, 'validation_error');
+    expect(fields(body)).toEqual([{ in: 'body', path }]);
+    expect(body.errors?.[0]?.message).toMatch(/not allowed/);
+    expect(calls).toEqual([]);
+  });
+
+  it('when metadata has __proto__ and a value over 500 characters, then both are listed at once', async () => {
+    const res = await postRaw(`{"charge": "ch_123", "metadata": {"__proto__": {"x": "y"}, "note": "${'v'.repeat(501)}"}}`);
+    expect(fields(problem(res, 400, 'validation_error'))).toEqual(
+      expect.arrayContaining([
+        { in: 'body', path: '/metadata/__proto__' },
+        { in: 'body', path: '/metadata/note' },
+      ]),
+    );
+  });
+
+  it('when the body itself has a __proto__ key, then it is 400 naming it once', async () => {
+    const res = await postRaw('{"charge": "ch_123", "__proto__": {"amount": 1}}');
+    expect(fields(problem(res, 400, 'validation_error'))).toEqual([{ in: 'body', path: '/__proto__' }]);
+  });
+
+  it('when the query has a __proto__ or constructor parameter, then it is 400 naming it', async () => {
+    const res = await gw.http.get('/v1/refunds?__proto__=x&constructor=y').set(auth());
+    expect(fields(problem(res, 400, 'validation_error'))).toEqual(
+      expect.arrayContaining([
+        { in: 'query', path: '/__proto__' },
+        { in: 'query', path: '/constructor' },
+      ]),
+    );
+  });
+});
+
 describe('Idempotency-Key', () => {
   it('when POST /v1/refunds has none, then it is 400 idempotency_key_missing and Stripe hears nothing', async () => {
     const { result: res, calls } = await stripeCallsDuring(() => gw.http.post('/v1/refunds').set(auth()).send({ charge: 'ch_123' }));
