@@ -198,7 +198,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   app.addHook('onRequest', authHook(config.apiKeys, new CallerRateLimiter()));
   app.addHook('preValidation', async (request) => {
     // Only our own routes carry zod schemas; Swagger UI's static routes validate nothing, but never see a broken body.
-    if (request.routeOptions.config.scope !== undefined) await validateRequest(request);
+    const route = request.routeOptions.config;
+    if (route.scope !== undefined || route.public === true) await validateRequest(request);
     else if (request.body === UNPARSABLE_JSON) throw validationError([NOT_JSON]);
   });
   app.addHook('onResponse', async (request, reply) => {
