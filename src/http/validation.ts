@@ -2,7 +2,7 @@
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { GatewayError } from '../refunds/gateway-error.js';
-import { UNPARSABLE_JSON } from './content-types.js';
+import { RepeatedKeys, UNPARSABLE_JSON } from './content-types.js';
 import { findForbiddenKeys } from './forbidden-keys.js';
 import { validationError, type FieldProblem } from './problem.js';
 
@@ -44,6 +44,12 @@ function problemsOf(where: FieldProblem['in'], issues: readonly z.core.$ZodIssue
   });
 }
 
+const repeatedKeyProblem = (where: FieldProblem['in'], path: (string | number)[]): FieldProblem => ({
+  in: where,
+  path: pointer(path),
+  message: `the key "${String(path.at(-1))}" appears more than once in its object: send it once`,
+});
+
 const forbiddenKeyProblems = (where: FieldProblem['in'], input: unknown): FieldProblem[] =>
   findForbiddenKeys(input).map((path) => ({
     in: where,
@@ -71,7 +77,11 @@ export async function validateRequest(request: FastifyRequest): Promise<void> {
       continue;
     }
     if (!schema) continue;
-    const input = part === 'querystring' ? request.query : request[part];
+    let input: unknown = part === 'querystring' ? request.query : request[part];
+    if (input instanceof RepeatedKeys) {
+      problems.push(...input.paths.map((path) => repeatedKeyProblem(where, path)));
+      input = input.body;
+    }
     // A JSON `null` body is a body, and not an object: it must reach the schema as null (`?? undefined` would make it
     // "no body", which the cancel route takes as `{}`). No body at all arrives as undefined.
     const result = schema.safeParse(part === 'body' ? input : (input ?? {}));
