@@ -28,7 +28,16 @@ function codingRefusal(request: FastifyRequest): GatewayError | undefined {
   return new GatewayError('unsupported_media_type', 'A Content-Encoding is not accepted: send the body as plain application/json.');
 }
 
+/** `type/subtype` and optional parameters (RFC 9110 tokens): what Fastify can look a parser up by. */
+const MEDIA_TYPE = /^\s*[\w!#$%&'*+.^`|~-]+\/[\w!#$%&'*+.^`|~-]+\s*(;.*)?$/;
+
 export function registerContentTypes(app: FastifyInstance): void {
+  // A Content-Type that is no media type at all ("a", ";") made Fastify answer 415 before reading the body, so an
+  // oversized one was 415 instead of 413 ("Which error wins": size first). Read it as any unknown type instead.
+  app.addHook('preParsing', async (request) => {
+    const type = request.headers['content-type'];
+    if (type !== undefined && !MEDIA_TYPE.test(type)) request.headers['content-type'] = 'application/octet-stream';
+  });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, raw, done) => {
     const bytes = raw as Buffer;

@@ -183,6 +183,18 @@ describe('body size and media type', () => {
     expect(res.body.request_id).toBe(res.requestId);
   });
 
+  it.each(['a', ';', '', 'a/b/c'])('when an oversized body comes with the Content-Type %j (no media type at all), then 413 still wins over 415', async (type) => {
+    const res = await gw.app.inject({
+      method: 'POST',
+      url: '/v1/refunds',
+      headers: { ...auth(), 'idempotency-key': newKey(), 'content-type': type },
+      payload: `{"note": "${'x'.repeat(BODY_LIMIT)}"}`,
+    });
+    expect({ status: res.statusCode, code: res.json().code }).toEqual({ status: 413, code: 'payload_too_large' });
+    const small = await gw.app.inject({ method: 'POST', url: '/v1/refunds', headers: { ...auth(), 'idempotency-key': newKey(), 'content-type': type }, payload: '{}' });
+    expect({ status: small.statusCode, code: small.json().code }).toEqual({ status: 415, code: 'unsupported_media_type' });
+  });
+
   it('when the body is text/plain, then it is 415 unsupported_media_type', async () => {
     const res = await gw.http
       .post('/v1/refunds')
