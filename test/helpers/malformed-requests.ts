@@ -141,7 +141,7 @@ const nonObjectJson = fc.oneof(
   deepValue.filter((t) => t.startsWith('[')),
 );
 
-const BAD_AMOUNTS = ['0', '-1', '1.5', '100000000', '"100"', 'true', 'null', '[]', '{}', '1e21', '-0.5', '1e400', '-1e400', '0.0000001'];
+const BAD_AMOUNTS = ['0', '-1', '1.5', '100000000', '"100"', 'true', 'null', '[]', '{}', '1e21', '-0.5', '1e400', '-1e400', '0.0000001', '99999999999999999999', '9007199254740993', '1e308', '-0', '"1e2"', '" 100"'];
 const badAmount = fc.oneof(
   fc.constantFrom(...BAD_AMOUNTS),
   fc.integer({ min: 100_000_000 }).map(String),
@@ -172,6 +172,10 @@ const without = (...keys: string[]) => (members: Member[]): Member[] => members.
 const setting = (key: string, values: fc.Arbitrary<string>): fc.Arbitrary<Mutation> => values.map((v) => ({ what: `${key} ${v.slice(0, 40)}`, apply: set(key, v) }));
 const adding = (known: Set<string>): fc.Arbitrary<Mutation> =>
   fc.tuple(unknownKey(known), anyJsonText).map(([k, v]) => ({ what: `unknown field ${JSON.stringify(k).slice(0, 30)}`, apply: (m: Member[]) => [...m, [k, v] as Member] }));
+/** Hundreds of unknown fields: every one is listed, and the answer must still be a plain 400. */
+const flooding: fc.Arbitrary<Mutation> = fc
+  .integer({ min: 50, max: 400 })
+  .map((n) => ({ what: `${n} unknown fields`, apply: (m: Member[]) => [...m, ...Array.from({ length: n }, (_, i) => member(`x${i}`, i))] }));
 const repeating: fc.Arbitrary<Mutation> = fc.constant({ what: 'a repeated key', apply: (m: Member[]) => [...m, ...m.slice(0, 1)] });
 const forbidding: fc.Arbitrary<Mutation> = fc
   .constantFrom('__proto__', 'constructor', 'prototype')
@@ -182,7 +186,8 @@ const refundMutations: fc.Arbitrary<Mutation>[] = [
   setting('amount', badAmount),
   setting('payment_intent', badIdJson('pi')),
   badIdJson('ch').map((v) => ({ what: `charge instead ${v.slice(0, 30)}`, apply: (m: Member[]) => set('charge', v)(without('payment_intent')(m)) })),
-  fc.constant({ what: 'charge and payment_intent', apply: set('charge', '"ch_Fuzz1"') }),
+  // Sets both, so that it stays wrong whatever another mutation did before it (every mutation must be wrong on its own).
+  fc.constant({ what: 'charge and payment_intent', apply: (m: Member[]) => set('payment_intent', '"pi_Fuzz1"')(set('charge', '"ch_Fuzz1"')(m)) }),
   fc.constant({ what: 'neither charge nor payment_intent', apply: without('charge', 'payment_intent') }),
   setting('currency', fc.constantFrom('"USD"', '"us"', '"usdd"', '""', '1', 'null', '"u$d"', '"€"')),
   setting(
@@ -191,6 +196,7 @@ const refundMutations: fc.Arbitrary<Mutation>[] = [
   ),
   ...badMetadata.map((values) => setting('metadata', values)),
   adding(REFUND_KEYS),
+  flooding,
   repeating,
   forbidding,
 ];
@@ -201,6 +207,7 @@ const cancelMutations: fc.Arbitrary<Mutation>[] = [
     fc.oneof(anyText.filter((r) => !(CANCELLATION_REASONS as readonly string[]).includes(r)).map((r) => JSON.stringify(r)), fc.constantFrom('null', '1', '[]', '"Duplicate"'), deepValue),
   ),
   adding(new Set(['cancellation_reason'])),
+  flooding,
   fc.constant({ what: 'a repeated key', apply: (m: Member[]) => [...m, member('cancellation_reason', 'abandoned')] }),
   forbidding,
 ];
@@ -238,7 +245,11 @@ const badListQuery = fc.oneof(
   fc.constantFrom('__proto__=x', 'constructor=y', 'prototype=z'),
 );
 /** Routes without a query take none: any parameter is refused, even one that means something elsewhere. */
-const anyQuery = fc.oneof(fc.constantFrom('limit=10', 'charge=ch_1', 'expand[]=charge', 'a', 'a='), alnum(1, 20).map((k) => `${k}=1`));
+const anyQuery = fc.oneof(
+  fc.constantFrom('limit=10', 'charge=ch_1', 'expand[]=charge', 'a', 'a=', '__proto__=1'),
+  alnum(1, 20).map((k) => `${k}=1`),
+  fc.integer({ min: 20, max: 500 }).map((n) => Array.from({ length: n }, (_, i) => `q${i}=${i}`).join('&')),
+);
 
 const badIdempotencyKey = fc.oneof(
   fc.constant(''),
@@ -265,6 +276,16 @@ const BAD_AUTH = fc.oneof(
 const WRONG_TYPES = ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/xml', 'application/octet-stream', 'application/problem+json', 'application/jsonx', 'text/json', 'application/json-patch+json', 'a', ';'];
 const WRONG_CODINGS = ['gzip', 'br', 'deflate', 'x-gzip', 'compress', 'gzip, identity'];
 
+/** Headers that change nothing: the answer must be the same with them. */
+const noiseHeaders = fc.option(
+  fc.dictionary(
+    fc.constantFrom('accept', 'accept-encoding', 'accept-language', 'x-forwarded-for', 'user-agent', 'x-custom', 'cookie', 'origin'),
+    fc.oneof(alnum(0, 40), fc.constantFrom('text/html', '*/*', 'gzip, br', '127.0.0.1, 10.0.0.1', 'é', 'a'.repeat(2000))),
+    { maxKeys: 3 },
+  ),
+  { nil: undefined },
+);
+
 /** x-request-id is not a defect: a good one comes back, any other is replaced. */
 const requestId = fc.option(fc.oneof(alnum(1, 128), anyText, fc.constant('x'.repeat(129))), { nil: undefined });
 
@@ -282,6 +303,7 @@ interface Choice {
   idempotencyMissing: boolean;
   schema: { where: Where; what: string; apply: (r: FuzzRequest) => FuzzRequest }[];
   requestId?: string;
+  noise?: Record<string, string>;
 }
 
 const withQuery = (q: string) => (r: FuzzRequest): FuzzRequest => ({ ...r, url: `${r.url}${r.url.includes('?') ? '&' : '?'}${q}` });
@@ -351,6 +373,7 @@ function choice(route: RouteName): fc.Arbitrary<Choice> {
         idempotencyMissing: layer('idempotency', p, fc.constant(true)).map((v) => v === true),
         schema: p === 'schema' ? fc.array(schemaDefects(route), { minLength: 1, maxLength: 2 }) : sometimes(fc.array(schemaDefects(route), { minLength: 1, maxLength: 2 }), 30).map((a) => a ?? []),
         requestId,
+        noise: noiseHeaders,
       })
       .map((c) => ({ route, ...c })),
   );
@@ -371,6 +394,7 @@ function build(c: Choice, bodyLimit: number): MalformedCase {
     defects.push(s.what);
   }
   if (c.requestId !== undefined) request.headers['x-request-id'] = c.requestId;
+  if (c.noise !== undefined) request.headers = { ...c.noise, ...request.headers };
   if (c.idempotencyMissing) {
     delete request.headers['idempotency-key'];
     defects.push('no Idempotency-Key');
