@@ -27,7 +27,7 @@ export interface MalformedCase {
   expected: Expected;
 }
 
-export const ROUTE_NAMES = ['createRefund', 'cancel', 'getRefund', 'listRefunds', 'getPayment'] as const;
+export const ROUTE_NAMES = ['createRefund', 'cancel', 'getRefund', 'listRefunds', 'getPayment', 'listEvents'] as const;
 export type RouteName = (typeof ROUTE_NAMES)[number];
 
 /** A JSON member as raw text, so a body can repeat keys, hold `1e400` or nest thousands deep. */
@@ -74,6 +74,7 @@ const TEMPLATES: Record<RouteName, Template> = {
   getRefund: { method: 'GET', path: '/v1/refunds/{id}', id: 're_Fuzz1', key: KEYS.support, wrongScopeKeys: [KEYS.ops], wrongMethods: ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] },
   listRefunds: { method: 'GET', path: '/v1/refunds', key: KEYS.support, wrongScopeKeys: [KEYS.ops], wrongMethods: ['PUT', 'PATCH', 'DELETE', 'OPTIONS'] },
   getPayment: { method: 'GET', path: '/v1/payments/{id}', id: 'pi_Fuzz1', key: KEYS.support, wrongScopeKeys: [KEYS.ops], wrongMethods: ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] },
+  listEvents: { method: 'GET', path: '/v1/events', key: KEYS.support, wrongScopeKeys: [KEYS.ops], wrongMethods: ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] },
 };
 
 // ---- small pieces ----
@@ -244,6 +245,14 @@ const badListQuery = fc.oneof(
   alnum(1, 20).filter((k) => !LIST_PARAMS.has(k)).map((k) => `${k}=1`),
   fc.constantFrom('__proto__=x', 'constructor=y', 'prototype=z'),
 );
+const badEventQuery = fc.oneof(
+  fc.constantFrom('0', '101', '-1', 'abc', '1.5', '', '1e3', 'Infinity').map((v) => `limit=${v}`),
+  fc.constant('limit=5&limit=6'),
+  badId('evt').map((v) => `starting_after=${enc(v)}`),
+  fc.constant('starting_after=evt_1&starting_after=evt_2'),
+  alnum(1, 20).filter((k) => k !== 'limit' && k !== 'starting_after').map((k) => `${k}=1`),
+  fc.constantFrom('__proto__=x', 'type=refund.created', 'ending_before=evt_1'),
+);
 /** Routes without a query take none: any parameter is refused, even one that means something elsewhere. */
 const anyQuery = fc.oneof(
   fc.constantFrom('limit=10', 'charge=ch_1', 'expand[]=charge', 'a', 'a=', '__proto__=1'),
@@ -311,7 +320,7 @@ const withQuery = (q: string) => (r: FuzzRequest): FuzzRequest => ({ ...r, url: 
 function schemaDefects(route: RouteName): fc.Arbitrary<Choice['schema'][number]> {
   const t = TEMPLATES[route];
   const options: fc.Arbitrary<Choice['schema'][number]>[] = [
-    (route === 'listRefunds' ? badListQuery : anyQuery).map((q) => ({ where: 'query' as const, what: `query ${q.slice(0, 40)}`, apply: withQuery(q) })),
+    (route === 'listRefunds' ? badListQuery : route === 'listEvents' ? badEventQuery : anyQuery).map((q) => ({ where: 'query' as const, what: `query ${q.slice(0, 40)}`, apply: withQuery(q) })),
   ];
   if (t.id) {
     const prefix = t.id.slice(0, 2);
