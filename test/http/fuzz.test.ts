@@ -21,20 +21,29 @@ const INTERNALS = new RegExp(
     .join('|'),
 );
 
-/** The real ledger, with every call counted: a malformed request must not touch it at all (no write, no lock, no read). */
+/** What the ledger does on its own timers (replica heartbeat, pruning, the events outbox), whatever requests come. */
+const BACKGROUND = new Set(['heartbeat', 'pruneIdempotency', 'fanOutEvents', 'claimDeliveries', 'settleDelivery', 'deliveryBacklog']);
+
+/**
+ * The real ledger, with every call a request could make counted (its payment locks included): a malformed request
+ * must not touch it at all (no write, no lock, no read).
+ */
 function countingLedger(ledger: Ledger): { ledger: Ledger; calls: string[] } {
   const calls: string[] = [];
-  const counted = new Proxy(ledger, {
-    get(target, property, receiver) {
-      const value: unknown = Reflect.get(target, property, receiver);
-      if (typeof value !== 'function') return value;
-      return (...args: unknown[]) => {
-        calls.push(String(property));
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
-      };
-    },
-  });
-  return { ledger: counted, calls };
+  const counting = <T extends object>(target: T, prefix: string): T =>
+    new Proxy(target, {
+      get(inner, property, receiver) {
+        const value: unknown = Reflect.get(inner, property, receiver);
+        const name = `${prefix}${String(property)}`;
+        if (typeof value === 'object' && value !== null) return counting(value, `${name}.`);
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          if (!BACKGROUND.has(name)) calls.push(name);
+          return (value as (...a: unknown[]) => unknown).apply(inner, args);
+        };
+      },
+    });
+  return { ledger: counting(ledger, ''), calls };
 }
 
 let gw: TestGateway;
