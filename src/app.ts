@@ -194,33 +194,37 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   app.addHook('onResponse', async () => {
     if (draining) setImmediate(() => app.server.closeIdleConnections());
   });
+  /** 405 with `allow` when the path has other methods, 404 otherwise. */
+  const unrouted = (request: FastifyRequest, reply: FastifyReply): GatewayError => {
+    const path = request.url.split('?')[0] ?? '/';
+    const allowed = routeTable.allowedMethods(path);
+    if (allowed.length === 0) return new GatewayError('not_found', `There is no route ${request.method} ${path}.`);
+    reply.header('allow', allowed.join(', '));
+    return new GatewayError('method_not_allowed', `${request.method} is not allowed on ${path}; allowed: ${allowed.join(', ')}.`);
+  };
   app.addHook('onRequest', async (request, reply) => {
     stampHeaders(request, reply);
     if (draining) {
       throw new GatewayError('overloaded', 'This gateway instance is shutting down; retry, and another one will answer.', { retryAfterSeconds: 1 });
     }
+    // The route is checked first (contract: "Which error wins"): answered here, before the body is read, an unknown
+    // route is 404/405 even when its body is oversized or of another type (the not-found handler comes after parsing).
+    if (request.is404) throw unrouted(request, reply);
   });
   // Shedding comes before authentication: under load, refusing must cost as little as possible.
   await registerLoadShedding(app, { maxEventLoopDelayMs: config.maxEventLoopDelayMs });
   app.addHook('onRequest', authHook(config.apiKeys, new CallerRateLimiter()));
   app.addHook('preValidation', async (request) => {
     // Only our own routes carry zod schemas; Swagger UI's static routes validate nothing, but never see a broken body.
-    if (request.routeOptions.config.scope !== undefined) await validateRequest(request);
+    const route = request.routeOptions.config;
+    if (route.scope !== undefined || route.public === true) await validateRequest(request);
     else if (request.body === UNPARSABLE_JSON) throw validationError([NOT_JSON]);
   });
   app.addHook('onResponse', async (request, reply) => {
     recordRequest(request, reply);
   });
 
-  app.setNotFoundHandler(async (request, reply) => {
-    const path = request.url.split('?')[0] ?? '/';
-    const allowed = routeTable.allowedMethods(path);
-    if (allowed.length > 0) {
-      reply.header('allow', allowed.join(', '));
-      return sendProblem(reply, new GatewayError('method_not_allowed', `${request.method} is not allowed on ${path}; allowed: ${allowed.join(', ')}.`));
-    }
-    return sendProblem(reply, new GatewayError('not_found', `There is no route ${request.method} ${path}.`));
-  });
+  app.setNotFoundHandler(async (request, reply) => sendProblem(reply, unrouted(request, reply)));
 
   await app.register(fastifySwagger, {
     openapi: openApiDocument,

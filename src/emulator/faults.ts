@@ -19,6 +19,10 @@ export const faultSpecSchema = z
     status: z.number().int().min(400).max(599).optional(),
     /** For `error`: the error code in the body. */
     code: z.string().min(1).optional(),
+    /** For `error`: the `param` in the body (Stripe's over-refund refusal is a 400 with `param: amount` and no code). */
+    param: z.string().min(1).optional(),
+    /** Only requests whose parameters (a POST's form body, a GET's query) have these top-level values, e.g. one payment's. */
+    match: z.record(z.string(), z.string()).optional(),
     message: z.string().min(1).optional(),
     /** Sends `Stripe-Should-Retry: true|false` (lock_timeout always sends true). */
     should_retry: z.boolean().optional(),
@@ -44,6 +48,8 @@ export type Fault = z.output<typeof faultSpecSchema> & { id: string; remaining: 
 export class FaultInjector {
   private faults: Fault[] = [];
   private nextId = 1;
+  /** Requests now waiting out a fault's `delay_ms`; `clear()` lets them go on at once. */
+  private readonly waiting = new Set<() => void>();
 
   add(spec: FaultSpec): Fault {
     const parsed = faultSpecSchema.parse(spec);
@@ -57,14 +63,35 @@ export class FaultInjector {
     return this.faults.map((f) => ({ ...f }));
   }
 
+  /** Disarms every fault and ends the waits of delayed requests in flight, so a test can hold a request and let it go. */
   clear(): void {
     this.faults = [];
+    for (const release of this.waiting) release();
+    this.waiting.clear();
+  }
+
+  /** A fault's wait: `ms`, or until `clear()`. */
+  wait(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const release = (): void => {
+        clearTimeout(timer);
+        this.waiting.delete(release);
+        resolve();
+      };
+      const timer = setTimeout(release, ms).unref();
+      this.waiting.add(release);
+    });
   }
 
   /** Consumes one use of the first fault matching this request (oldest first). The common case, no faults, costs nothing. */
-  take(method: string, path: string): Fault | undefined {
+  take(method: string, path: string, params: Record<string, unknown> = {}): Fault | undefined {
     if (this.faults.length === 0) return undefined;
-    const index = this.faults.findIndex((f) => (f.method === '*' || f.method === method) && matchPath(f.path, path));
+    const index = this.faults.findIndex(
+      (f) =>
+        (f.method === '*' || f.method === method) &&
+        matchPath(f.path, path) &&
+        Object.entries(f.match ?? {}).every(([name, value]) => params[name] === value),
+    );
     const fault = this.faults[index];
     if (fault === undefined) return undefined;
     fault.remaining -= 1;

@@ -15,8 +15,6 @@ const header = (req: IncomingMessage, name: string): string | undefined => {
   return Array.isArray(value) ? value[0] : value;
 };
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
-
 /** `Stripe-Should-Retry` when there is a say on retrying, `Retry-After` when the fault spec asks for one. */
 function faultHeaders(fault: Fault, shouldRetry: boolean | undefined): Record<string, string> {
   const headers: Record<string, string> = {};
@@ -46,6 +44,7 @@ function faultError(fault: Fault): StripeError {
     type: status >= 500 ? 'api_error' : 'invalid_request_error',
     message: fault.message ?? (status >= 500 ? 'An unknown error occurred while processing this request (injected by the emulator).' : `Injected ${status} error.`),
     ...(fault.code ? { code: fault.code } : {}),
+    ...(fault.param ? { param: fault.param } : {}),
     headers: faultHeaders(fault, fault.should_retry),
   });
 }
@@ -96,11 +95,11 @@ export async function handleV1(rt: Runtime, req: IncomingMessage, res: ServerRes
   };
   const sendError = (err: StripeError): void => send(err.status, JSON.stringify(errorBody(err, requestId)), err.headers);
 
-  const fault = rt.faults.take(method, path);
+  const fault = rt.faults.take(method, path, method === 'POST' ? body : query);
   if (fault) entry.fault = fault.kind;
   // An injected failure stands in front of everything, the idempotency layer included: nothing is stored, a retry runs for real.
   if (fault && isFailure(fault.kind)) {
-    if (fault.delay_ms) await sleep(fault.delay_ms);
+    if (fault.delay_ms) await rt.faults.wait(fault.delay_ms);
     if (fault.kind === 'reset') {
       finish(null);
       req.socket.resetAndDestroy();
@@ -138,7 +137,7 @@ export async function handleV1(rt: Runtime, req: IncomingMessage, res: ServerRes
   }
 
   // A slow Stripe: the key is held (a twin request gets 409) while the work waits.
-  if (fault?.delay_ms && fault.kind !== 'delay_after_work') await sleep(fault.delay_ms);
+  if (fault?.delay_ms && fault.kind !== 'delay_after_work') await rt.faults.wait(fault.delay_ms);
   let status: number;
   let text: string;
   let extra: Record<string, string> = {};
@@ -159,7 +158,7 @@ export async function handleV1(rt: Runtime, req: IncomingMessage, res: ServerRes
     req.socket.destroy();
     return;
   }
-  if (fault?.kind === 'delay_after_work' && fault.delay_ms) await sleep(fault.delay_ms);
+  if (fault?.kind === 'delay_after_work' && fault.delay_ms) await rt.faults.wait(fault.delay_ms);
   send(status, text, extra);
 }
 

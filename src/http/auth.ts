@@ -15,8 +15,13 @@ declare module 'fastify' {
     caller?: Caller;
   }
   interface FastifyContextConfig {
-    /** The scope a /v1 route needs; routes without one are open (operations). */
+    /**
+     * The scope a /v1 route needs. Every /v1 route declares one or is `public`: one that declares neither refuses
+     * every caller (a forgotten scope must fail closed, not open). Routes outside /v1 (operations, docs) take no key.
+     */
     scope?: Scope;
+    /** A /v1 route that takes no API key, such as Stripe's webhook (it proves itself by signature): declared, never assumed. */
+    public?: true;
     /** Whether the route reads an Idempotency-Key header. */
     idempotencyKey?: 'required' | 'optional';
   }
@@ -63,11 +68,18 @@ export class CallerRateLimiter {
   }
 }
 
-/** The onRequest hook of /v1 routes: authentication (401) → scope (403) → rate limit (429), in that order. */
+/** Whether a route template is under /v1, where every route needs a key unless it is declared public. */
+export const isApiRoute = (url: string | undefined): boolean => url !== undefined && (url === '/v1' || url.startsWith('/v1/'));
+
+/**
+ * The onRequest hook: on /v1 routes, authentication (401) → scope (403) → rate limit (429), in that order. A /v1 route
+ * with no declared scope, and not declared public, lets no key through. Unmatched paths (404) carry no route url.
+ */
 export function authHook(keys: readonly ApiKeyEntry[], limiter: CallerRateLimiter) {
   return async function authenticate(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    const scope = request.routeOptions.config.scope;
-    if (scope === undefined) return;
+    const { scope, public: isPublic } = request.routeOptions.config;
+    if (!isApiRoute(request.routeOptions.url)) return;
+    if (isPublic === true && scope === undefined) return;
     const presented = bearer(request.headers.authorization);
     const entry = presented === undefined ? undefined : findKey(keys, presented);
     if (!entry) {
@@ -77,6 +89,7 @@ export function authHook(keys: readonly ApiKeyEntry[], limiter: CallerRateLimite
     }
     const caller: Caller = { id: entry.id, scopes: entry.scopes, rateLimitPerMinute: entry.rateLimitPerMinute };
     request.caller = caller;
+    if (scope === undefined) throw new GatewayError('forbidden', 'This route declares no scope, so no API key may use it.');
     if (!caller.scopes.includes(scope)) throw new GatewayError('forbidden', `This API key lacks the scope ${scope}.`);
     const wait = limiter.take(caller);
     if (wait !== undefined) {

@@ -29,7 +29,11 @@ export const metadataSchema = z
     z.string().max(500, 'a metadata value is at most 500 characters'),
   )
   .refine((m) => Object.keys(m).length <= 48, 'at most 48 metadata keys')
-  .meta({ description: 'Strings only; at most 48 keys (Stripe allows 50, the gateway keeps two).', example: { order: '42' } });
+  .meta({
+    description:
+      'Strings only; at most 48 keys (Stripe allows 50, the gateway keeps two). The keys `__proto__`, `constructor` and `prototype` are refused.',
+    example: { order: '42' },
+  });
 
 export const idempotencyKeyHeader = z
   .string()

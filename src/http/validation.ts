@@ -2,7 +2,8 @@
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { GatewayError } from '../refunds/gateway-error.js';
-import { UNPARSABLE_JSON } from './content-types.js';
+import { RepeatedKeys, UNPARSABLE_JSON } from './content-types.js';
+import { findForbiddenKeys } from './forbidden-keys.js';
 import { validationError, type FieldProblem } from './problem.js';
 
 interface RouteSchemas {
@@ -43,6 +44,19 @@ function problemsOf(where: FieldProblem['in'], issues: readonly z.core.$ZodIssue
   });
 }
 
+const repeatedKeyProblem = (where: FieldProblem['in'], path: (string | number)[]): FieldProblem => ({
+  in: where,
+  path: pointer(path),
+  message: `the key "${String(path.at(-1))}" appears more than once in its object: send it once`,
+});
+
+const forbiddenKeyProblems = (where: FieldProblem['in'], input: unknown): FieldProblem[] =>
+  findForbiddenKeys(input).map((path) => ({
+    in: where,
+    path: pointer(path),
+    message: `the key "${String(path.at(-1))}" is not allowed: it names JavaScript's object machinery, not data`,
+  }));
+
 /**
  * Fastify validates one part at a time and stops at the first failure; the contract wants every problem listed, so
  * the type provider's validator is a pass-through and this hook does the work, writing back the parsed values.
@@ -63,10 +77,19 @@ export async function validateRequest(request: FastifyRequest): Promise<void> {
       continue;
     }
     if (!schema) continue;
-    const input = part === 'querystring' ? request.query : request[part];
-    const result = schema.safeParse(input ?? (part === 'body' ? undefined : {}));
+    let input: unknown = part === 'querystring' ? request.query : request[part];
+    if (input instanceof RepeatedKeys) {
+      problems.push(...input.paths.map((path) => repeatedKeyProblem(where, path)));
+      input = input.body;
+    }
+    // A JSON `null` body is a body, and not an object: it must reach the schema as null (`?? undefined` would make it
+    // "no body", which the cancel route takes as `{}`). No body at all arrives as undefined.
+    const result = schema.safeParse(part === 'body' ? input : (input ?? {}));
+    // zod's records skip a `__proto__` key without a word, so those keys are looked for in the input itself.
+    const forbidden = part === 'body' || part === 'querystring' ? forbiddenKeyProblems(where, input) : [];
+    problems.push(...forbidden);
     if (result.success) parsed[part] = result.data;
-    else problems.push(...problemsOf(where, result.error.issues));
+    else problems.push(...problemsOf(where, result.error.issues).filter((p) => !forbidden.some((f) => f.path === p.path)));
   }
   if (problems.length > 0) throw validationError(problems);
   if ('params' in parsed) request.params = parsed.params;

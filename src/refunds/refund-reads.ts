@@ -22,7 +22,8 @@ export interface RefundReadsDeps {
   onIndexError?: (error: unknown, refundId: string) => void;
 }
 
-/** Stripe pages hold at most 100; a filtered scan reads at most this many pages before it answers. */
+/** Stripe pages hold at most 100 (it refuses `limit` 101); a filtered scan reads at most this many pages before it answers. */
+const STRIPE_MAX_PAGE = 100;
 const MAX_SCAN_PAGES = 10;
 /** How many non-final refunds of an index page are re-read from Stripe at once. */
 const REFRESH_CONCURRENCY = 5;
@@ -72,7 +73,8 @@ export class RefundReads {
 
   /**
    * Stripe's list for one payment is the truth, newest first; it has no status or caller filter, so a `matches`
-   * filter applies here, page by page, until `limit` match (and one more tells has_more).
+   * filter applies here, page by page, until `limit` match (and one more tells has_more). Unfiltered, one page of
+   * `limit + 1` tells has_more at once — except at `limit` 100, where Stripe's own has_more says it.
    */
   async #scanStripe(
     target: { charge?: string; paymentIntent?: string; startingAfter?: string },
@@ -85,7 +87,7 @@ export class RefundReads {
     for (let page = 0; page < MAX_SCAN_PAGES; page++) {
       const found = await this.#deps.gateway.listRefunds({
         ...(target.charge !== undefined ? { charge: target.charge } : { paymentIntent: target.paymentIntent ?? '' }),
-        limit: matches ? 100 : limit + 1,
+        limit: matches ? STRIPE_MAX_PAGE : Math.min(limit + 1, STRIPE_MAX_PAGE),
         ...(startingAfter !== undefined ? { startingAfter } : {}),
       }, options);
       for (const refund of found.data) {
@@ -95,6 +97,8 @@ export class RefundReads {
       }
       const last = found.data.at(-1);
       if (!found.hasMore || !last) return { data: out, hasMore: false };
+      // A full unfiltered page and Stripe has more: no second call just to say so.
+      if (!matches && out.length === limit) return { data: out, hasMore: true };
       startingAfter = last.id;
     }
     // The scan stopped before Stripe's list ended: more may match, so say so (the caller pages on from the last one).

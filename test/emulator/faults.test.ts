@@ -136,6 +136,31 @@ describe('fault matching and the control API', () => {
     await expect(h.stripe.charges.retrieve(chargeId)).resolves.toMatchObject({ id: chargeId });
   });
 
+  it('when a fault matches one payment’s parameters, then only that payment’s requests meet it', async () => {
+    const [a, b] = [await createPayment(h.stripe), await createPayment(h.stripe)];
+    await injectFault(h.url, { method: 'POST', path: '/v1/refunds', kind: 'error', status: 500, should_retry: false, match: { charge: a.chargeId } });
+    await expect(h.stripe.refunds.create({ charge: b.chargeId, amount: 100 })).resolves.toMatchObject({ status: 'succeeded' });
+    expect(await fail(h.stripe.refunds.create({ charge: a.chargeId, amount: 100 }))).toMatchObject({ statusCode: 500 });
+    await expect(h.stripe.refunds.create({ charge: a.chargeId, amount: 100 })).resolves.toMatchObject({ status: 'succeeded' });
+  });
+
+  it('when an error fault names a param, then Stripe’s error carries it (the over-refund refusal is a 400 with param amount)', async () => {
+    const { chargeId } = await createPayment(h.stripe);
+    await injectFault(h.url, { method: 'POST', path: '/v1/refunds', kind: 'error', status: 400, param: 'amount', message: 'Refund amount is greater than unrefunded amount on charge' });
+    expect(await fail(h.stripe.refunds.create({ charge: chargeId, amount: 100 }))).toMatchObject({ statusCode: 400, param: 'amount', code: undefined });
+  });
+
+  it('when faults are cleared while a request waits out a delay, then that request goes on at once', async () => {
+    const { chargeId } = await createPayment(h.stripe);
+    await injectFault(h.url, { method: 'POST', path: '/v1/refunds', kind: 'delay', delay_ms: 600_000 });
+    const held = h.stripe.refunds.create({ charge: chargeId, amount: 100 });
+    // Wait until the request is in (logged, not yet answered): only then is it waiting out the delay.
+    while (!(await refundAttempts(h.url)).some((r) => r.fault === 'delay')) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect((await refundAttempts(h.url)).map((r) => r.status)).toEqual([null]);
+    await clearFaults(h.url);
+    await expect(held).resolves.toMatchObject({ status: 'succeeded', amount: 100 });
+  });
+
   it('when faults are listed and cleared, then the list shows what remains and clearing removes it', async () => {
     await injectFault(h.url, { path: '/v1/balance', kind: 'rate_limit', times: 3 });
     const listed = (await (await fetch(`${h.url}/_emulator/faults`)).json()) as { data: { remaining: number }[] };

@@ -70,6 +70,22 @@ describe('POST /v1/payment-intents/{id}/cancel', () => {
     }
   });
 
+  it.each([
+    ['JSON null', 'null'],
+    ['a JSON array', '[]'],
+    ['a JSON string', '"requested_by_customer"'],
+    ['a JSON number', '0'],
+    ['JSON false', 'false'],
+  ])('when the body is %s, then 400 validation_error about the body, and the PaymentIntent stays uncancelled', async (_what, text) => {
+    const p = await createPayment(gw.stripe, { captureMethod: 'manual' });
+    const res = await cancel(p.intent).set('content-type', 'application/json').send(text);
+    expect(res.status).toBe(400);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.body).toMatchObject({ code: 'validation_error', errors: [expect.objectContaining({ in: 'body', path: '' })] });
+    expect(cancelPosts(gw.emulator, p.intent)).toHaveLength(0);
+    expect((await gw.stripe.paymentIntents.retrieve(p.intent)).status).toBe('requires_capture');
+  });
+
   it('when the reason is not one of Stripe’s four, then 400 validation_error and Stripe is not asked', async () => {
     const p = await createPayment(gw.stripe, { captureMethod: 'manual' });
     const res = await cancel(p.intent).send({ cancellation_reason: 'expired' });

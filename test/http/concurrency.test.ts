@@ -65,10 +65,28 @@ describe('concurrent refunds in one gateway', () => {
     }
   });
 
-  it('when refunds of different payments run together, then they do not wait for each other', async () => {
-    const payments = await Promise.all(Array.from({ length: 5 }, () => createPayment(gw.stripe, { amount: 1_000 })));
-    const responses = await Promise.all(payments.map((p, i) => refund(gw, `many-${i}`, { payment_intent: p.intent })));
-    expect(responses.map((r) => r.status)).toEqual([201, 201, 201, 201, 201]);
+  it('when one payment’s refund is held at Stripe, then a refund of another payment completes meanwhile (they do not wait for each other)', async () => {
+    const slow = await createPayment(gw.stripe, { amount: 1_000 });
+    const other = await createPayment(gw.stripe, { amount: 1_000 });
+    // Only the slow payment's refund is held at Stripe, until the fault is cleared: no timing decides this test.
+    gw.emulator.control.injectFault({ method: 'POST', path: '/v1/refunds', kind: 'delay', delay_ms: 600_000, match: { payment_intent: slow.intent } });
+    try {
+      let heldAnswered = false;
+      const held = refund(gw, 'held', { payment_intent: slow.intent }).then((r) => {
+        heldAnswered = true;
+        return r;
+      });
+      // The held refund is in flight: it has reached Stripe, holding its payment's turn, and waits there.
+      const atStripe = () => refundPosts(gw.emulator).some((r) => r.body.payment_intent === slow.intent && r.status === null);
+      await expect.poll(atStripe, { timeout: 20_000 }).toBe(true);
+      const meanwhile = await refund(gw, 'meanwhile', { payment_intent: other.intent });
+      expect(meanwhile.status).toBe(201);
+      expect(heldAnswered).toBe(false);
+      gw.emulator.control.clearFaults();
+      expect((await held).status).toBe(201);
+    } finally {
+      gw.emulator.control.clearFaults();
+    }
   });
 });
 

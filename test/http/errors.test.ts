@@ -130,6 +130,16 @@ describe('routes and methods', () => {
     problem(await gw.http.post('/v1/refunds/').set(auth()).send({}), 404, 'not_found');
   });
 
+  it.each([
+    ['an oversized body', 'application/json', `{"note": "${'x'.repeat(BODY_LIMIT * 2)}"}`],
+    ['a text/plain body', 'text/plain', 'hello'],
+  ])('when an unknown route or method gets %s, then the route still answers first: 404 or 405, not 413 or 415', async (_what, type, body) => {
+    problem(await gw.http.post('/v1/nope').set({ 'content-type': type }).send(body), 404, 'not_found');
+    const res = await gw.http.put('/v1/refunds').set({ ...auth(), 'content-type': type }).send(body);
+    problem(res, 405, 'method_not_allowed');
+    expect(String(res.headers.allow).split(/,\s*/)).toEqual(expect.arrayContaining(['GET', 'POST']));
+  });
+
   it('when GET /v1/payment-intents/{id}/cancel is sent, then it is 405 with allow: POST', async () => {
     const res = await gw.http.get('/v1/payment-intents/pi_123/cancel').set(auth());
     problem(res, 405, 'method_not_allowed');
@@ -173,6 +183,18 @@ describe('body size and media type', () => {
     expect(res.body.request_id).toBe(res.requestId);
   });
 
+  it.each(['a', ';', '', 'a/b/c'])('when an oversized body comes with the Content-Type %j (no media type at all), then 413 still wins over 415', async (type) => {
+    const res = await gw.app.inject({
+      method: 'POST',
+      url: '/v1/refunds',
+      headers: { ...auth(), 'idempotency-key': newKey(), 'content-type': type },
+      payload: `{"note": "${'x'.repeat(BODY_LIMIT)}"}`,
+    });
+    expect({ status: res.statusCode, code: res.json().code }).toEqual({ status: 413, code: 'payload_too_large' });
+    const small = await gw.app.inject({ method: 'POST', url: '/v1/refunds', headers: { ...auth(), 'idempotency-key': newKey(), 'content-type': type }, payload: '{}' });
+    expect({ status: small.statusCode, code: small.json().code }).toEqual({ status: 415, code: 'unsupported_media_type' });
+  });
+
   it('when the body is text/plain, then it is 415 unsupported_media_type', async () => {
     const res = await gw.http
       .post('/v1/refunds')
@@ -187,6 +209,26 @@ describe('body size and media type', () => {
       .set({ ...auth(), 'idempotency-key': newKey(), 'content-type': 'application/x-www-form-urlencoded' })
       .send('charge=ch_123');
     problem(res, 415, 'unsupported_media_type');
+  });
+
+  it.each(['gzip', 'br', 'deflate, gzip'])('when the JSON body comes with Content-Encoding: %s, then it is 415 and Stripe hears nothing (a coded body is not read as plain JSON)', async (coding) => {
+    const p = await createPayment(gw.stripe);
+    const { result: res, calls } = await stripeCallsDuring(() =>
+      gw.http
+        .post('/v1/refunds')
+        .set({ ...auth(), 'idempotency-key': newKey(), 'content-type': 'application/json', 'content-encoding': coding })
+        .send(JSON.stringify({ payment_intent: p.intent })),
+    );
+    problem(res, 415, 'unsupported_media_type');
+    expect(calls).toEqual([]);
+  });
+
+  it('when the JSON body says Content-Encoding: identity, then it is read as plain JSON', async () => {
+    const res = await gw.http
+      .post('/v1/refunds')
+      .set({ ...auth(), 'idempotency-key': newKey(), 'content-type': 'application/json', 'content-encoding': 'identity' })
+      .send(JSON.stringify({ charge: 'ch-bad' }));
+    expect(fields(problem(res, 400, 'validation_error'))).toEqual([{ in: 'body', path: '/charge' }]);
   });
 
   it('when the JSON comes with a charset, then it is accepted like plain application/json', async () => {
@@ -248,6 +290,43 @@ describe('bodies that are not a JSON object', () => {
   it('when POST /v1/refunds has no body at all, then it is 400 validation_error about the body', async () => {
     const res = await gw.http.post('/v1/refunds').set({ ...auth(), 'idempotency-key': newKey() });
     expect(fields(problem(res, 400, 'validation_error'))).toEqual([{ in: 'body', path: '' }]);
+  });
+});
+
+describe('JSON that parses but says two things', () => {
+  const postRaw = (payload: string) =>
+    gw.http.post('/v1/refunds').set({ ...auth(), 'idempotency-key': newKey(), 'content-type': 'application/json' }).send(payload);
+
+  it('when the body is not valid UTF-8 (a stray byte inside a metadata value), then it is 400 about the body and Stripe hears nothing', async () => {
+    const p = await createPayment(gw.stripe);
+    // 0xff is never UTF-8; decoded leniently it became U+FFFD and the refund was made with metadata the caller never sent.
+    const bytes = Buffer.concat([Buffer.from(`{"payment_intent": "${p.intent}", "metadata": {"order": "4`), Buffer.from([0xff]), Buffer.from('"}}')]);
+    // Through inject: supertest would JSON-encode a Buffer under this content type.
+    const { result: res, calls } = await stripeCallsDuring(() =>
+      gw.app.inject({ method: 'POST', url: '/v1/refunds', headers: { ...auth(), 'idempotency-key': newKey(), 'content-type': 'application/json' }, payload: bytes }),
+    );
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ code: 'validation_error', errors: [{ in: 'body', path: '' }] });
+    expect(calls).toEqual([]);
+  });
+
+  it('when a key appears twice with two good values, then it is 400 naming it, and Stripe hears nothing', async () => {
+    const p = await createPayment(gw.stripe);
+    const { result: res, calls } = await stripeCallsDuring(() => postRaw(`{"payment_intent": "${p.intent}", "amount": 100, "amount": 10000}`));
+    const body = problem(res, 400, 'validation_error');
+    expect(fields(body)).toEqual([{ in: 'body', path: '/amount' }]);
+    expect(body.errors?.[0]?.message).toMatch(/more than once/);
+    expect(calls).toEqual([]);
+  });
+
+  it('when a metadata key appears twice, even spelt with an escape, then its pointer names it inside metadata', async () => {
+    const res = await postRaw('{"charge": "ch_123", "metadata": {"order": "1", "note": "[{\\"a\\": 1}, {\\"order\\": 2}]", "\\u006frder": "2"}}');
+    expect(fields(problem(res, 400, 'validation_error'))).toEqual([{ in: 'body', path: '/metadata/order' }]);
+  });
+
+  it('when the same key appears in two different objects, then that is no repeat', async () => {
+    const res = await postRaw('{"charge": "ch-bad", "metadata": {"charge": "x"}}');
+    expect(fields(problem(res, 400, 'validation_error'))).toEqual([{ in: 'body', path: '/charge' }]);
   });
 });
 
@@ -395,6 +474,51 @@ describe('amounts, charge or payment_intent, and metadata', () => {
     metadata['k'.repeat(40)] = 'v'.repeat(500);
     const res = await postRefund({ charge: 'ch_DoesNotExist', metadata });
     problem(res, 404, 'not_found');
+  });
+});
+
+describe('keys that name JavaScript’s object machinery', () => {
+  const postRaw = (text: string) =>
+    gw.http.post('/v1/refunds').set({ ...auth(), 'idempotency-key': newKey(), 'content-type': 'application/json' }).send(text);
+
+  it.each([
+    ['__proto__ with an object', '{"__proto__": {"x": "y"}}', '/metadata/__proto__'],
+    ['__proto__ with a string', '{"__proto__": "y"}', '/metadata/__proto__'],
+    ['constructor', '{"constructor": "y"}', '/metadata/constructor'],
+    ['prototype', '{"prototype": "y"}', '/metadata/prototype'],
+    ['__proto__ beside a good key', '{"order": "42", "__proto__": {"x": "y"}}', '/metadata/__proto__'],
+  ])('when metadata has the key %s, then it is 400 naming that key, and Stripe hears nothing', async (_what, metadata, path) => {
+    const p = await createPayment(gw.stripe);
+    const { result: res, calls } = await stripeCallsDuring(() => postRaw(`{"payment_intent": "${p.intent}", "metadata": ${metadata}}`));
+    const body = problem(res, 400, 'validation_error');
+    expect(fields(body)).toEqual([{ in: 'body', path }]);
+    expect(body.errors?.[0]?.message).toMatch(/not allowed/);
+    expect(calls).toEqual([]);
+  });
+
+  it('when metadata has __proto__ and a value over 500 characters, then both are listed at once', async () => {
+    const res = await postRaw(`{"charge": "ch_123", "metadata": {"__proto__": {"x": "y"}, "note": "${'v'.repeat(501)}"}}`);
+    expect(fields(problem(res, 400, 'validation_error'))).toEqual(
+      expect.arrayContaining([
+        { in: 'body', path: '/metadata/__proto__' },
+        { in: 'body', path: '/metadata/note' },
+      ]),
+    );
+  });
+
+  it('when the body itself has a __proto__ key, then it is 400 naming it once', async () => {
+    const res = await postRaw('{"charge": "ch_123", "__proto__": {"amount": 1}}');
+    expect(fields(problem(res, 400, 'validation_error'))).toEqual([{ in: 'body', path: '/__proto__' }]);
+  });
+
+  it('when the query has a __proto__ or constructor parameter, then it is 400 naming it', async () => {
+    const res = await gw.http.get('/v1/refunds?__proto__=x&constructor=y').set(auth());
+    expect(fields(problem(res, 400, 'validation_error'))).toEqual(
+      expect.arrayContaining([
+        { in: 'query', path: '/__proto__' },
+        { in: 'query', path: '/constructor' },
+      ]),
+    );
   });
 });
 

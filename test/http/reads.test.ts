@@ -75,6 +75,24 @@ describe('GET /v1/refunds', () => {
     expect([...ids(first), ...ids(second), ...ids(third)]).toEqual(made.reverse());
   });
 
+  it('when one payment is listed with limit=100 (Stripe’s maximum page), then Stripe is asked for 100, not 101, and has_more is Stripe’s', async () => {
+    const p = await createPayment(gw.stripe, { amount: 10_000 });
+    for (let i = 0; i < 100; i++) await gw.stripe.refunds.create({ charge: p.charge!, amount: 1 });
+    const exactly100 = await get(`/v1/refunds?charge=${p.charge}&limit=100`);
+    expect(exactly100.status).toBe(200);
+    expect(exactly100.body.data).toHaveLength(100);
+    expect(exactly100.body.has_more).toBe(false);
+    await gw.stripe.refunds.create({ charge: p.charge!, amount: 1 });
+    const before = gw.emulator.control.requests({ method: 'GET', path: '/v1/refunds' }).length;
+    const of101 = await get(`/v1/refunds?payment_intent=${p.intent}&limit=100`);
+    expect(of101.status).toBe(200);
+    expect(of101.body.data).toHaveLength(100);
+    expect(of101.body.has_more).toBe(true);
+    // One page, at Stripe's own maximum: a full page with has_more needs no second call to say so.
+    const asked = gw.emulator.control.requests({ method: 'GET', path: '/v1/refunds' }).slice(before);
+    expect(asked.map((r) => r.query.limit)).toEqual(['100']);
+  });
+
   it('when filtering one payment by status and caller, then has_more counts only matching refunds', async () => {
     const p = await createPayment(gw.stripe);
     const mine = await refund({ payment_intent: p.intent, amount: 10 }, KEYS.shop);

@@ -75,6 +75,27 @@ describe('POST /v1/refunds', () => {
     expect(refundPosts(gw.emulator).length).toBe(before);
   });
 
+  it('when Stripe refuses the refund as over the refundable amount and a fresh read cannot explain it, then the 409 still carries refundable_amount and currency', async () => {
+    const p = await createPayment(gw.stripe, { amount: 5_000, currency: 'eur' });
+    expect((await refund({ charge: p.charge, amount: 1_000 })).status).toBe(201);
+    // Stripe's own over-refund refusal: a 400 with param amount and no code, for this charge only.
+    gw.emulator.control.injectFault({
+      method: 'POST',
+      path: '/v1/refunds',
+      kind: 'error',
+      status: 400,
+      param: 'amount',
+      message: 'Refund amount (€30.00) is greater than unrefunded amount on charge (€20.00)',
+      match: { charge: p.charge! },
+    });
+    const res = await refund({ charge: p.charge, amount: 3_000 });
+    expect(res.status).toBe(409);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    expect(res.body).toMatchObject({ code: 'amount_exceeds_refundable', refundable_amount: 4_000, currency: 'eur' });
+    expect(res.body.detail).not.toContain('€');
+    expect(refundPosts(gw.emulator).filter((r) => r.body.charge === p.charge).map((r) => r.status)).toEqual([200, 400]);
+  });
+
   it('when the currency named is not the payment’s, then 409 currency_mismatch carrying the payment’s currency', async () => {
     const p = await createPayment(gw.stripe, { amount: 5_000, currency: 'eur' });
     const before = refundPosts(gw.emulator).length;

@@ -18,13 +18,6 @@ export interface WebhookRoutesOptions {
 }
 
 declare module 'fastify' {
-  interface FastifyContextConfig {
-    /**
-     * A /v1 route that takes no API key, declared as such (auth fails closed for /v1 routes that declare neither a
-     * scope nor this). Stripe's webhook proves itself by signature instead.
-     */
-    public?: true;
-  }
   interface FastifySchema {
     /** A body that is documented but never parsed nor validated: the route reads the raw bytes (see openapi.ts). */
     rawBody?: unknown;
