@@ -41,4 +41,26 @@ describe('openapi/openapi.json', () => {
     expect(JSON.stringify(webhook.responses['503'])).toContain('webhooks_not_configured');
     expect(webhook.requestBody).toMatchObject({ content: { 'application/json': { schema: { $ref: expect.stringMatching(/StripeEvent/) } } } });
   });
+
+  it('when read, then every success response says what it is (no "Default Response")', async () => {
+    const doc = JSON.parse(await readFile(OPENAPI_PATH, 'utf8')) as { paths: Record<string, Record<string, { responses: Record<string, { description: string }> }>> };
+    const successes = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.entries(ops).flatMap(([method, op]) =>
+        Object.entries(op.responses)
+          .filter(([status]) => status.startsWith('2'))
+          .map(([status, response]) => ({ at: `${method} ${path} ${status}`, description: response.description })),
+      ),
+    );
+    expect(successes.length).toBeGreaterThanOrEqual(8);
+    for (const { at, description } of successes) expect({ at, description }).toEqual({ at, description: expect.not.stringMatching(/^(Default Response)?$/) });
+    expect(doc.paths['/v1/refunds']!.post!.responses['201']!.description).toMatch(/^Refund created/);
+  });
+
+  it('when read, then there is one schema per concept: no XInput beside an X, and every component is referred to', async () => {
+    const text = await readFile(OPENAPI_PATH, 'utf8');
+    const doc = JSON.parse(text) as { components: { schemas: Record<string, unknown> } };
+    const names = Object.keys(doc.components.schemas);
+    expect(names.sort()).toEqual(['CancelPaymentIntentRequest', 'CreateRefundRequest', 'Event', 'EventList', 'Payment', 'Problem', 'Refund', 'RefundList', 'StripeEvent', 'WebhookAck']);
+    for (const name of names) expect({ name, referred: text.includes(`"#/components/schemas/${name}"`) }).toEqual({ name, referred: true });
+  });
 });

@@ -6,7 +6,7 @@ import type { Ledger } from '../../refunds/ledger.js';
 import type { PaymentGateway } from '../../refunds/payment-gateway.js';
 import type { Metrics } from '../metrics.js';
 import { sendProblem } from '../problem.js';
-import { problemResponses } from '../responses.js';
+import { described, problemResponses } from '../responses.js';
 import { healthSchema, readySchema } from '../schemas.js';
 
 export interface OperationsOptions {
@@ -44,7 +44,7 @@ export const operationRoutes: FastifyPluginAsyncZod<OperationsOptions> = async (
 
   app.get(
     '/healthz',
-    { schema: { operationId: 'healthz', summary: 'Liveness', tags: ['operations'], security: [], response: { 200: healthSchema } } },
+    { schema: { operationId: 'healthz', summary: 'Liveness', tags: ['operations'], security: [], response: { 200: described('The process serves', healthSchema) } } },
     async () => ({ status: 'ok' as const }),
   );
 
@@ -56,7 +56,7 @@ export const operationRoutes: FastifyPluginAsyncZod<OperationsOptions> = async (
         summary: 'Readiness: the ledger answers and Stripe accepts our key',
         security: [],
         tags: ['operations'],
-        response: { 200: readySchema, ...problemResponses(['not_ready']) },
+        response: { 200: described('Ready: every check is ok', readySchema), ...problemResponses(['not_ready']) },
       },
     },
     async (request, reply) => {
@@ -86,7 +86,7 @@ export const operationRoutes: FastifyPluginAsyncZod<OperationsOptions> = async (
 
   app.get(
     '/metrics',
-    { schema: { operationId: 'metrics', summary: 'Prometheus metrics', tags: ['operations'], security: [], response: { 200: z.string() } } },
+    { schema: { operationId: 'metrics', summary: 'Prometheus metrics', tags: ['operations'], security: [], response: { 200: { description: 'Metrics in the Prometheus text format', content: { 'text/plain': { schema: z.string() } } } } } },
     async (_request, reply) => {
       reply.type(options.metrics.registry.contentType);
       return options.metrics.registry.metrics();
