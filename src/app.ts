@@ -8,6 +8,7 @@ import { serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-
 import { attemptBudgetMs, reconcileLeaseMs } from './budget.js';
 import type { Config } from './config.js';
 import { authHook, CallerRateLimiter } from './http/auth.js';
+import { createBusinessMetrics, registerBusinessMetrics } from './http/business-metrics.js';
 import { consoleRoutes } from './http/console.js';
 import { registerContentTypes, UNPARSABLE_JSON } from './http/content-types.js';
 import { registerLoadShedding } from './http/load-shedding.js';
@@ -212,6 +213,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   app.addHook('onResponse', async (request, reply) => {
     recordRequest(request, reply);
   });
+  registerBusinessMetrics(app, createBusinessMetrics(metrics.registry, () => ledger.connectionPools?.() ?? []));
 
   app.setNotFoundHandler(async (request, reply) => sendProblem(reply, unrouted(request, reply)));
 

@@ -28,7 +28,7 @@ export const paymentRoutes: FastifyPluginAsyncZod<Pick<RefundServices, 'payments
   app.post(
     '/v1/payment-intents/:id/cancel',
     {
-      config: { scope: 'payment_intents:write', idempotencyKey: 'optional' },
+      config: { scope: 'payment_intents:write', idempotencyKey: 'optional', operation: 'cancel' },
       schema: {
         operationId: 'cancelPaymentIntent',
         summary: 'Cancel a PaymentIntent (release an authorisation)',

@@ -11,7 +11,7 @@ export const refundRoutes: FastifyPluginAsyncZod<Pick<RefundServices, 'refunds' 
   app.post(
     '/v1/refunds',
     {
-      config: { scope: 'refunds:write', idempotencyKey: 'required' },
+      config: { scope: 'refunds:write', idempotencyKey: 'required', operation: 'refund' },
       schema: {
         operationId: 'createRefund',
         summary: 'Refund a charge or a PaymentIntent',
