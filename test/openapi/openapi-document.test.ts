@@ -1,10 +1,10 @@
-// The committed OpenAPI document is the one the routes generate, and it is valid OpenAPI 3.1.
+// The committed OpenAPI document is the one the routes generate, valid OpenAPI 3.1, and the typed client's types are generated from it.
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { formatDocument, generateOpenApi, OPENAPI_PATH } from '../../scripts/openapi-document.js';
+import { CLIENT_TYPES_PATH, formatDocument, generateClientTypes, generateOpenApi, OPENAPI_PATH } from '../../scripts/openapi-document.js';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -13,6 +13,11 @@ describe('openapi/openapi.json', () => {
   it('when the routes are documented again, then the committed file is identical (else run `npm run openapi`)', async () => {
     const committed = await readFile(OPENAPI_PATH, 'utf8');
     expect(committed).toBe(formatDocument(await generateOpenApi()));
+  });
+
+  it('when the typed client is generated again from the committed document, then its committed types are identical (else run `npm run openapi`)', async () => {
+    const document = JSON.parse(await readFile(OPENAPI_PATH, 'utf8')) as Record<string, unknown>;
+    expect(await readFile(CLIENT_TYPES_PATH, 'utf8')).toBe(await generateClientTypes(document));
   });
 
   it('when Redocly lints the committed file, then it is valid OpenAPI 3.1 with no problems', async () => {
