@@ -86,6 +86,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your events, oldest first
+         * @description Every change to your refunds (or to every refund, for a key with `events.all`), the same events that are pushed to `events.url` when one is configured. Page with `starting_after` (the last event id you have).
+         */
+        get: operations["listEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -226,6 +246,51 @@ export interface components {
         };
         RefundList: {
             data: components["schemas"]["Refund"][];
+            has_more: boolean;
+        };
+        /**
+         * @example {
+         *       "id": "evt_5d1f0c2a9b8e7d6c5b4a3f2e",
+         *       "type": "refund.updated",
+         *       "created": "2026-11-27T17:48:07Z",
+         *       "sequence": 2,
+         *       "data": {
+         *         "object": {
+         *           "id": "re_3PdemoRefund",
+         *           "amount": 2500,
+         *           "currency": "usd",
+         *           "status": "failed",
+         *           "charge": "ch_DemoRefundFails",
+         *           "payment_intent": "pi_DemoRefundFails",
+         *           "reason": null,
+         *           "failure_reason": "expired_or_canceled_card",
+         *           "metadata": {},
+         *           "requested_by": "billing",
+         *           "created": "2026-11-27T17:40:00Z"
+         *         },
+         *         "previous_status": "succeeded"
+         *       }
+         *     }
+         */
+        Event: {
+            id: string;
+            /** @enum {string} */
+            type: "refund.created" | "refund.updated";
+            /**
+             * @description RFC 3339, UTC
+             * @example 2026-11-27T17:48:07Z
+             */
+            created: string;
+            /** @description Rises by one per object: keep the highest you have seen. */
+            sequence: number;
+            data: {
+                object: components["schemas"]["Refund"];
+                /** @description The object’s status before this change; null when it is new. */
+                previous_status: string | null;
+            };
+        };
+        EventList: {
+            data: components["schemas"]["Event"][];
             has_more: boolean;
         };
         /**
@@ -897,6 +962,84 @@ export interface operations {
             };
             /** @description Gateway Timeout: `upstream_timeout` */
             504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listEvents: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description An event id: the page after it (oldest first). */
+                starting_after?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller’s events, oldest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventList"];
+                };
+            };
+            /** @description Bad Request: `validation_error` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: `unauthenticated` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `internal_error` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `overloaded`, `ledger_unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
