@@ -28,7 +28,9 @@ describe.skipIf(!browserAvailable)(`Swagger UI at /docs, in a browser${browserSk
   it('when the page opens, then every operation is listed and the refund form stays closed until "Try it out" is clicked', async () => {
     await page.goto(docsUrl);
     await page.locator('#operations-refunds-createRefund').waitFor();
-    expect(await page.locator('.opblock').count()).toBe(8);
+    const doc = (await (await fetch(docsUrl.replace(/\/docs$/, '/openapi.json'))).json()) as { paths: Record<string, Record<string, unknown>> };
+    const operations = Object.values(doc.paths).reduce((n, ops) => n + Object.keys(ops).length, 0);
+    expect(await page.locator('.opblock').count()).toBe(operations);
     await page.locator('#operations-refunds-createRefund .opblock-summary-control').click();
     const operation = page.locator('#operations-refunds-createRefund');
     await operation.locator('button.try-out__btn').waitFor();
