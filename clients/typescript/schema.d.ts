@@ -157,6 +157,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/webhooks/stripe": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stripe events in (point Stripe’s webhook endpoint here)
+         * @description No API key: Stripe proves itself with the Stripe-Signature header, checked against STRIPE_WEBHOOK_SECRET over the raw body with a 5-minute tolerance. Refund events update the refund index (Dashboard refunds included, `requested_by: null`); an event id is applied once, so redeliveries change nothing, and out-of-order events never move a refund back. 200 once the event is stored; Stripe retries anything else.
+         */
+        post: operations["receiveStripeWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -351,6 +371,66 @@ export interface components {
             payment_intent_status?: string | null;
         } & {
             [key: string]: unknown;
+        };
+        /**
+         * @description A Stripe event exactly as Stripe sends it. The Stripe-Signature header is checked over these exact bytes (5-minute tolerance) before anything is read.
+         * @example {
+         *       "id": "evt_1PdemoEvent",
+         *       "object": "event",
+         *       "type": "refund.updated",
+         *       "created": 1795000000,
+         *       "data": {
+         *         "object": {
+         *           "id": "re_3PdemoRefund",
+         *           "object": "refund",
+         *           "status": "failed",
+         *           "amount": 2500,
+         *           "currency": "usd"
+         *         }
+         *       }
+         *     }
+         */
+        StripeEvent: {
+            /** @example evt_1PdemoEvent */
+            id: string;
+            /** @constant */
+            object: "event";
+            /** @description refund.created, refund.updated, refund.failed, charge.refund.updated (a Refund) and charge.refunded (a Charge) update the refund index; every other type is acknowledged and ignored. */
+            type: string;
+            /** @description Unix seconds. */
+            created: number;
+            data: {
+                object: {
+                    id: string;
+                    object: string;
+                } & {
+                    [key: string]: unknown;
+                };
+            } & {
+                [key: string]: unknown;
+            };
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * @example {
+         *       "received": true,
+         *       "id": "evt_1PdemoEvent",
+         *       "type": "refund.updated",
+         *       "outcome": "recorded"
+         *     }
+         */
+        WebhookAck: {
+            /** @constant */
+            received: true;
+            /** @description The Stripe event id. */
+            id: string;
+            type: string;
+            /**
+             * @description recorded: applied now; duplicate: this event id was applied before (nothing changed); ignored: not about refunds.
+             * @enum {string}
+             */
+            outcome: "recorded" | "duplicate" | "ignored";
         };
     };
     responses: never;
@@ -1121,6 +1201,96 @@ export interface operations {
                 };
                 content: {
                     "text/plain": string;
+                };
+            };
+        };
+    };
+    receiveStripeWebhook: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Stripe’s signature of the body: `t=<unix seconds>,v1=<hex HMAC-SHA256>`; missing, stale or wrong is 400 invalid_signature. */
+                "stripe-signature"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StripeEvent"];
+            };
+        };
+        responses: {
+            /** @description The event is stored (or was already): Stripe need not send it again */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookAck"];
+                };
+            };
+            /** @description Bad Request: `invalid_signature`, `validation_error` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type: `unsupported_media_type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `internal_error` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Bad Gateway: `upstream_error` */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `webhooks_not_configured`, `overloaded`, `ledger_unavailable`, `upstream_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Gateway Timeout: `upstream_timeout` */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
