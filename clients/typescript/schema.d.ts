@@ -208,7 +208,7 @@ export interface components {
             /** @enum {string} */
             reason?: "duplicate" | "fraudulent" | "requested_by_customer";
             /**
-             * @description Strings only; at most 48 keys (Stripe allows 50, the gateway keeps two).
+             * @description Strings only; at most 48 keys (Stripe allows 50, the gateway keeps two). The keys `__proto__`, `constructor` and `prototype` are refused.
              * @example {
              *       "order": "42"
              *     }
