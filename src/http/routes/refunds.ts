@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { RefundServices } from '../../refunds/services.js';
 import { refundDto } from '../dto.js';
-import { AUTHENTICATED, LEDGER, problemResponses, UPSTREAM } from '../responses.js';
+import { AUTHENTICATED, described, LEDGER, problemResponses, REPLAY_HEADER, UPSTREAM } from '../responses.js';
 import { createRefundBody, idempotencyKeyHeader, refundId, refundListQuery, refundListSchema, refundSchema } from '../schemas.js';
 import { callerOf } from './caller.js';
 
@@ -11,7 +11,7 @@ export const refundRoutes: FastifyPluginAsyncZod<Pick<RefundServices, 'refunds' 
   app.post(
     '/v1/refunds',
     {
-      config: { scope: 'refunds:write', idempotencyKey: 'required' },
+      config: { scope: 'refunds:write', idempotencyKey: 'required', operation: 'refund' },
       schema: {
         operationId: 'createRefund',
         summary: 'Refund a charge or a PaymentIntent',
@@ -23,7 +23,7 @@ export const refundRoutes: FastifyPluginAsyncZod<Pick<RefundServices, 'refunds' 
         headers: z.object({ 'idempotency-key': idempotencyKeyHeader }),
         body: createRefundBody,
         response: {
-          201: refundSchema,
+          201: described('Refund created (or, with `idempotent-replayed: true`, the first answer to this key)', refundSchema, REPLAY_HEADER),
           ...problemResponses([
             ...AUTHENTICATED,
             'idempotency_key_missing',
@@ -62,7 +62,7 @@ export const refundRoutes: FastifyPluginAsyncZod<Pick<RefundServices, 'refunds' 
         tags: ['refunds'],
         security: [{ bearerAuth: [] }],
         params: z.strictObject({ id: refundId }),
-        response: { 200: refundSchema, ...problemResponses([...AUTHENTICATED, 'not_found', ...UPSTREAM]) },
+        response: { 200: described('The refund', refundSchema), ...problemResponses([...AUTHENTICATED, 'not_found', ...UPSTREAM]) },
       },
     },
     async (request) => refundDto(await reads.getRefund(request.params.id)),
@@ -81,7 +81,7 @@ export const refundRoutes: FastifyPluginAsyncZod<Pick<RefundServices, 'refunds' 
         tags: ['refunds'],
         security: [{ bearerAuth: [] }],
         querystring: refundListQuery,
-        response: { 200: refundListSchema, ...problemResponses([...AUTHENTICATED, 'not_found', ...LEDGER, ...UPSTREAM]) },
+        response: { 200: described('A page of refunds, newest first', refundListSchema), ...problemResponses([...AUTHENTICATED, 'not_found', ...LEDGER, ...UPSTREAM]) },
       },
     },
     async (request) => {
