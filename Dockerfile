@@ -1,8 +1,10 @@
 # The refund gateway image: compiled to dist/ in a build stage, run by plain node as a non-root user.
 # The same image runs the Stripe emulator (command `node dist/emulator/main.js`), as docker-compose.yml does.
 
-# Pinned to Node 20 on Debian 12, the runtime the project is tested on (package.json engines: >=20.19).
-FROM node:20-bookworm-slim AS build
+# Node 24, the current LTS, on Debian 13 (trixie). The Debian release is named, not left to the tag: plain
+# `node:24-slim` follows whatever Debian the Node images default to, which moved from bookworm to trixie under it.
+# package.json engines: ^20.19.0 || ^22.13.0 || >=24; the tests run on 20, 22 and 24 (docs/deployment.md).
+FROM node:24-trixie-slim AS build
 WORKDIR /app
 # better-sqlite3 (the embedded ledger) is a native addon: where no prebuilt binary can be fetched, node-gyp builds it.
 RUN apt-get update \
@@ -10,6 +12,8 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 # Dependencies first, so source edits do not invalidate the npm ci layer.
 COPY package.json package-lock.json ./
+# Install scripts run for the packages package.json's allowScripts approves (npm 11): better-sqlite3's build, esbuild's
+# binary check.
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
@@ -20,7 +24,7 @@ COPY console ./console
 RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund
 
-FROM node:20-bookworm-slim AS runtime
+FROM node:24-trixie-slim AS runtime
 WORKDIR /app
 COPY package.json package-lock.json ./
 # The production node_modules of the build stage, native addon included: no compiler in the runtime image.

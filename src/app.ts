@@ -4,21 +4,18 @@ import { hostname } from 'node:os';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
-import {
-  jsonSchemaTransformObject,
-  serializerCompiler,
-  type ZodTypeProvider,
-} from 'fastify-type-provider-zod';
+import { serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { attemptBudgetMs, reconcileLeaseMs } from './budget.js';
 import type { Config } from './config.js';
 import { authHook, CallerRateLimiter } from './http/auth.js';
+import { createBusinessMetrics, registerBusinessMetrics } from './http/business-metrics.js';
 import { consoleRoutes } from './http/console.js';
 import { registerContentTypes, UNPARSABLE_JSON } from './http/content-types.js';
 import { registerLoadShedding } from './http/load-shedding.js';
 import { trackRoutes } from './http/method-not-allowed.js';
 import { createMetrics } from './http/metrics.js';
 import { registerPacingMetrics } from './http/pacing-metrics.js';
-import { openApiDocument, transformWithExamples } from './http/openapi.js';
+import { openApiDocument, transformDocument, transformWithExamples } from './http/openapi.js';
 import { trackRequestLogger } from './http/request-context.js';
 import { errorHandler, sendProblem, toGatewayError, validationError } from './http/problem.js';
 import { operationRoutes } from './http/routes/operations.js';
@@ -223,18 +220,20 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   app.addHook('onResponse', async (request, reply) => {
     recordRequest(request, reply);
   });
+  registerBusinessMetrics(app, createBusinessMetrics(metrics.registry, () => ledger.connectionPools?.() ?? []));
 
   app.setNotFoundHandler(async (request, reply) => sendProblem(reply, unrouted(request, reply)));
 
   await app.register(fastifySwagger, {
     openapi: openApiDocument,
     transform: transformWithExamples,
-    transformObject: jsonSchemaTransformObject,
+    transformObject: transformDocument,
   });
   await app.register(fastifySwaggerUi, {
     routePrefix: '/docs',
     // The key stays in the page, not in the browser's storage: /docs may be opened on shared machines.
-    uiConfig: { persistAuthorization: false, tryItOutEnabled: true, displayRequestDuration: true },
+    // "Try it out" stays a deliberate click (as the README's tour says): an open form invites sending a real refund.
+    uiConfig: { persistAuthorization: false, tryItOutEnabled: false, displayRequestDuration: true },
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 

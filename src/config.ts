@@ -132,7 +132,8 @@ const apiBase = z.string().transform((text, ctx) => {
 const envSchema = z
   .object({
     PORT: int(0, 65535).default(3000),
-    HOST: z.string().min(1).default('0.0.0.0'),
+    // Unset: every interface, but only loopback in sandbox mode, whose printed key must not open it to the network.
+    HOST: z.string().min(1).optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     SANDBOX: boolFlag.default(false),
     STRIPE_SECRET_KEY: z
@@ -261,7 +262,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
   const e = parsed.data;
   const config: Config = {
     port: e.PORT,
-    host: e.HOST,
+    host: e.HOST ?? (e.SANDBOX ? '127.0.0.1' : '0.0.0.0'),
     logLevel: e.LOG_LEVEL,
     sandbox: e.SANDBOX,
     stripe: {

@@ -55,6 +55,17 @@ describe('loadConfig', () => {
     expect(result.ok && result.config.sandbox).toBe(expected);
   });
 
+  it('when SANDBOX=true and HOST is unset, then it listens on loopback only; when HOST is set, HOST wins', () => {
+    const sandboxHost = (env: Record<string, string>) => {
+      const result = loadConfig({ SANDBOX: 'true', ...env });
+      return result.ok ? result.config.host : result.problems;
+    };
+    expect(sandboxHost({})).toBe('127.0.0.1');
+    expect(sandboxHost({ HOST: '0.0.0.0' })).toBe('0.0.0.0');
+    const outside = loadConfig(base);
+    expect(outside.ok && outside.config.host).toBe('0.0.0.0');
+  });
+
   it('when SANDBOX=true comes with a Stripe key, then it refuses to start', () => {
     expect(problemsOf({ SANDBOX: 'true', STRIPE_SECRET_KEY: 'sk_test_123' })).toEqual([
       'SANDBOX: SANDBOX=true cannot be combined with STRIPE_SECRET_KEY',

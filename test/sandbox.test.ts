@@ -397,7 +397,8 @@ describe('the process, started as `npm run sandbox`', () => {
     let served: { status: number; mode: string | null; body: Record<string, unknown> } | undefined;
     let listed: { id: string; status: string }[] | undefined;
     let probing = false;
-    const exit = await runServer({ SANDBOX: 'true', PORT: '0', HOST: '127.0.0.1' }, 40_000, (stdout, kill) => {
+    // HOST unset, as `npm run sandbox` is usually started: the sandbox must still listen on loopback only.
+    const exit = await runServer({ SANDBOX: 'true', PORT: '0' }, 40_000, (stdout, kill) => {
       const key = /^sandbox api key: (\S+)$/m.exec(stdout)?.[1];
       const url = /Swagger UI:\s+(http:\/\/\S+)\/docs/.exec(stdout)?.[1];
       if (!key || !url || probing) return;
@@ -419,6 +420,10 @@ describe('the process, started as `npm run sandbox`', () => {
       expect(exit.stdout.split(printed).length - 1).toBe(1);
       expect(exit.stderr).not.toContain(printed);
     }
+    // Fastify logs one "Server listening at" line per address it bound (every interface's for 0.0.0.0).
+    const bound = [...exit.stdout.matchAll(/Server listening at (http:\/\/[^"]+)/g)].map((m) => new URL(m[1]!).hostname);
+    expect(bound.length).toBeGreaterThan(0);
+    expect(new Set(bound)).toEqual(new Set(['127.0.0.1']));
     expect(exit.code).toBe(0);
   }, 60_000);
 });

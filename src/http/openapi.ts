@@ -1,6 +1,6 @@
 // The OpenAPI document's frame; paths and schemas come from the routes' zod schemas.
 import type { OpenAPIV3_1 } from 'openapi-types';
-import { jsonSchemaTransform } from 'fastify-type-provider-zod';
+import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 
 export const openApiDocument: Partial<OpenAPIV3_1.Document> = {
   openapi: '3.1.0',
@@ -28,12 +28,12 @@ export const openApiDocument: Partial<OpenAPIV3_1.Document> = {
 };
 
 type MediaTypes = Record<string, { examples?: unknown }>;
-type Responses = Record<string, { content?: MediaTypes }>;
+type Responses = Record<string, { content?: MediaTypes; headers?: unknown }>;
 
 /**
- * jsonSchemaTransform converts the zod schemas but drops media-type `examples`; this puts the per-code problem
- * examples of responses.ts back, so every error response in the document shows what each code looks like. It also
- * documents a raw body (`schema.rawBody`) as the request body.
+ * jsonSchemaTransform converts the zod schemas but drops media-type `examples` and response `headers`; this puts
+ * them back, so every error response shows what each code looks like and a replayable answer names its header. It
+ * also documents a raw body (`schema.rawBody`) as the request body.
  */
 export const transformWithExamples: typeof jsonSchemaTransform = (input) => {
   // A route that reads its body raw (Stripe's webhook) documents it as `rawBody`, which no validation ever sees.
@@ -42,6 +42,8 @@ export const transformWithExamples: typeof jsonSchemaTransform = (input) => {
   const given = (input.schema as { response?: Responses } | undefined)?.response ?? {};
   const made = (output.schema as { response?: Responses } | undefined)?.response ?? {};
   for (const [status, response] of Object.entries(given)) {
+    const madeResponse = made[status];
+    if (madeResponse && response.headers !== undefined) madeResponse.headers = response.headers;
     for (const [type, media] of Object.entries(response.content ?? {})) {
       const target = made[status]?.content?.[type];
       if (target && media.examples !== undefined) target.examples = media.examples;
@@ -49,3 +51,38 @@ export const transformWithExamples: typeof jsonSchemaTransform = (input) => {
   }
   return output;
 };
+
+const SCHEMA_REF = '#/components/schemas/';
+
+/**
+ * The zod type provider registers every named schema twice, `XInput` (as requests are validated) and `X` (as
+ * responses are serialised), and points request bodies at the one and responses at the other. Ours have no
+ * transforms or defaults that would make the two differ, and each is used on one side only, so readers (and the
+ * generated client) would see near-duplicate pairs. This keeps one schema per concept, under its plain name: the
+ * variant the document refers to, or either when both are referred to and identical. Pairs that really differ stay.
+ */
+export function unifySchemaPairs(document: OpenAPIV3_1.Document): OpenAPIV3_1.Document {
+  const schemas = { ...(document.components?.schemas ?? {}) };
+  const text = JSON.stringify({ ...document, components: { ...document.components, schemas: {} } });
+  const referencedOutside = (name: string) => text.includes(JSON.stringify(`${SCHEMA_REF}${name}`));
+  const renames = new Map<string, string>();
+  for (const name of Object.keys(schemas)) {
+    const input = `${name}Input`;
+    if (name.endsWith('Input') || !(input in schemas)) continue;
+    const sameShape = JSON.stringify(schemas[input]) === JSON.stringify(schemas[name]);
+    const inputUsed = referencedOutside(input);
+    const outputUsed = referencedOutside(name);
+    if (inputUsed && outputUsed && !sameShape) continue;
+    if (inputUsed && !outputUsed) schemas[name] = schemas[input]!;
+    delete schemas[input];
+    renames.set(`${SCHEMA_REF}${input}`, `${SCHEMA_REF}${name}`);
+  }
+  const rewritten = JSON.stringify({ ...document, components: { ...document.components, schemas } }, (key, value: unknown) =>
+    key === '$ref' && typeof value === 'string' ? (renames.get(value) ?? value) : value,
+  );
+  return JSON.parse(rewritten) as OpenAPIV3_1.Document;
+}
+
+/** The whole-document step: the type provider's component schemas, then one schema per concept. */
+export const transformDocument: typeof jsonSchemaTransformObject = (input) =>
+  unifySchemaPairs(jsonSchemaTransformObject(input) as OpenAPIV3_1.Document) as ReturnType<typeof jsonSchemaTransformObject>;

@@ -5,6 +5,18 @@ import { ERROR_EXAMPLES, ERROR_STATUS } from './error-status.js';
 import { PROBLEM_CONTENT_TYPE } from './problem.js';
 import { problemSchema } from './schemas.js';
 
+/** A success response with what it means, so the document says "Refund created" rather than "Default Response". */
+export const described = <T>(description: string, schema: T, headers?: Record<string, { type: 'string'; description: string }>) => ({
+  description,
+  ...(headers ? { headers } : {}),
+  content: { 'application/json': { schema } },
+});
+
+/** The header on every answer that is a replay of an earlier one with the same Idempotency-Key. */
+export const REPLAY_HEADER = {
+  'idempotent-replayed': { type: 'string' as const, description: '`true` when this is the stored answer to an earlier request with the same Idempotency-Key.' },
+};
+
 /** Problems every authenticated /v1 route can answer (`overloaded`: while an instance drains at shutdown). */
 export const AUTHENTICATED: readonly ErrorCode[] = ['validation_error', 'unauthenticated', 'forbidden', 'rate_limited', 'overloaded', 'internal_error'];
 /** Problems of every route that reads or writes the ledger. */

@@ -106,6 +106,17 @@ export type JobTake =
   /** Nobody holds it, but its next run is later. */
   | { kind: 'not_due'; job: JobState };
 
+export interface ConnectionPoolUsage {
+  /** Which pool: `queries`, or `locks` (connections that hold a payment's lock during its Stripe call). */
+  pool: string;
+  max: number;
+  /** Open connections, busy or idle. */
+  total: number;
+  idle: number;
+  /** Callers waiting for a connection. */
+  waiting: number;
+}
+
 export interface Ledger {
   beginIdempotent(input: BeginIdempotentInput): Promise<IdempotencyBegin>;
   /**
@@ -226,5 +237,7 @@ export interface Ledger {
 
   /** Proves the database answers. */
   ping(): Promise<void>;
+  /** How full its connection pools are, for the metrics; absent where there are none (an embedded database). */
+  connectionPools?(): readonly ConnectionPoolUsage[];
   close(): Promise<void>;
 }

@@ -1,31 +1,17 @@
 // Browser tests of the console: Debian's headless Chromium driven by playwright-core, against a real seeded gateway.
-import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page, type Request } from 'playwright-core';
+import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
+import { CHROMIUM_PATH, launchBrowser } from '../helpers/browser.js';
 import { startTestGateway, type TestGateway, type TestGatewayOptions } from '../helpers/gateway.js';
 
-export const CHROMIUM = '/usr/bin/chromium';
-/** As ../shared/stack-notes.md says: headless, as root, and without the background calls this closed network refuses. */
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-dev-shm-usage',
-  '--disable-quic',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
+export const CHROMIUM = CHROMIUM_PATH;
 const ARTIFACTS = fileURLToPath(new URL('../../artifacts/console/', import.meta.url));
 
-export async function launchChromium(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (never npx playwright install)`);
-  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-}
+/** The one launch of Debian's Chromium for every browser test (flags and path in test/helpers/browser.ts). */
+export const launchChromium = (): Promise<Browser> => launchBrowser();
 
 export interface ConsoleGateway {
   gw: TestGateway;

@@ -1,4 +1,4 @@
-// The README's tables agree with the code: every error code with its status, every configuration variable.
+// The README's tables and .env.example agree with the code: every error code with its status, every configuration variable.
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { ERROR_STATUS } from '../../src/http/error-status.js';
@@ -36,5 +36,14 @@ describe('README.md', () => {
     const firstBlock = readme.slice(readme.indexOf('```sh'), readme.indexOf('```', readme.indexOf('```sh') + 5));
     expect(firstBlock).toContain('npm ci && npm run sandbox');
     expect(firstBlock).toContain('npm test');
+  });
+});
+
+describe('.env.example', () => {
+  it('when read, then it names every variable the gateway reads, each once, and nothing else', async () => {
+    const example = await readFile(new URL('../../.env.example', import.meta.url), 'utf8');
+    // A variable is a line `NAME=…`, commented out (`# NAME=…`) or not.
+    const named = [...example.matchAll(/^#?\s*([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]);
+    expect([...named].sort()).toEqual([...ENV_VARIABLES].sort());
   });
 });

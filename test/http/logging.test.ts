@@ -47,9 +47,9 @@ interface LoggedGateway {
 }
 
 /** The real app with the production logger settings, writing to memory instead of stdout. */
-async function startLoggedGateway(level: string, env: Record<string, string> = {}): Promise<LoggedGateway> {
+async function startLoggedGateway(level: string, env: Record<string, string> = {}, given?: Ledger): Promise<LoggedGateway> {
   const emulator = await startEmulator({ port: 0 });
-  const ledger = await newTestLedger();
+  const ledger = given ?? (await newTestLedger());
   const loaded = loadConfig({
     STRIPE_SECRET_KEY,
     STRIPE_API_BASE: emulator.url,
@@ -161,6 +161,45 @@ describe('Stripe call lines', () => {
     expect(failed).toHaveLength(1);
     expect(failed[0]).toMatchObject({ stripe_operation: 'payment_intents.retrieve', stripe_status: 500, code: 'upstream_error' });
     expect(failed[0]?.stripe_request_id).toMatch(/^req_/);
+  });
+});
+
+describe('readiness lines', () => {
+  it('when the ledger fails for several probes and comes back, then one warn line says why (no stack) and one info line says it is ready again', async () => {
+    const real = await newTestLedger();
+    let down = false;
+    // The real ledger, whose ping can be made to fail the way a dropped database connection does.
+    const ledger = new Proxy(real, {
+      get: (target, name, receiver) =>
+        name === 'ping'
+          ? () => (down ? Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:5432\n    at TCPConnectWrap.afterConnect')) : target.ping())
+          : (Reflect.get(target, name, receiver) as unknown),
+    });
+    const probed = await startLoggedGateway('info', {}, ledger);
+    const readiness = () => probed.logs.lines().filter((l) => /ready/.test(l.msg) && l.msg !== 'request');
+    try {
+      expect((await probed.http.get('/readyz')).status).toBe(200);
+      expect(readiness()).toEqual([]);
+
+      down = true;
+      for (let i = 0; i < 3; i++) expect((await probed.http.get('/readyz')).status).toBe(503);
+      expect(readiness()).toHaveLength(1);
+      const [warned] = readiness();
+      expect(warned).toMatchObject({ level: 40, msg: 'not ready: ledger failed: unreachable', causes: ['ledger: connect ECONNREFUSED 127.0.0.1:5432'] });
+      expect(warned?.err).toBeUndefined();
+      expect(JSON.stringify(warned)).not.toMatch(/\bat \w/);
+      // Nor does the error handler log the 503s on its own.
+      expect(probed.logs.lines().filter((l) => l.level >= 50)).toEqual([]);
+
+      down = false;
+      for (let i = 0; i < 2; i++) expect((await probed.http.get('/readyz')).status).toBe(200);
+      expect(readiness().map((l) => [l.level, l.msg])).toEqual([
+        [40, 'not ready: ledger failed: unreachable'],
+        [30, 'ready again'],
+      ]);
+    } finally {
+      await probed.close();
+    }
   });
 });
 

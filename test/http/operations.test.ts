@@ -118,6 +118,14 @@ describe('GET /docs and /openapi.json', () => {
     expect(json.body).toEqual((await gw.http.get('/openapi.json')).body);
   });
 
+  it('when Swagger UI reads its settings, then "Try it out" is off until clicked and the key is not kept in the browser', async () => {
+    // swagger-ui writes its settings into the initializer script the page loads (test/browser proves the effect).
+    const res = await gw.http.get('/docs/static/swagger-initializer.js');
+    expect(res.status).toBe(200);
+    expect(res.text).toMatch(/"?tryItOutEnabled"?\s*:\s*false/);
+    expect(res.text).toMatch(/"?persistAuthorization"?\s*:\s*false/);
+  });
+
   it('when /openapi.json is read, then it equals the committed openapi/openapi.json', async () => {
     const res = await gw.http.get('/openapi.json');
     expect(res.status).toBe(200);

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auth, createPayment, KEYS, refundPosts, type TestGateway } from '../helpers/gateway.js';
 import { decide, newKey, OPS_KEYS, refundAs, startOpsGateway } from '../helpers/operations.js';
+import { sampleValue } from '../helpers/prometheus.js';
 
 let gw: TestGateway;
 beforeAll(async () => {
@@ -57,6 +58,19 @@ describe('a refund over approval_above', () => {
     expect((await gw.http.get('/v1/refund-requests?requested_by=support-desk&limit=100').set(auth(OPS_KEYS.finance))).body.data.filter(
       (r: { id: string }) => r.id === res.body.id,
     )).toHaveLength(1);
+  });
+
+  it('when it is asked for, then /metrics counts it as requested, not created, and no money as refunded', async () => {
+    const labels = { outcome: 'requested', caller: 'support-desk' };
+    const money = { currency: 'usd', caller: 'support-desk' };
+    const before = (await gw.http.get('/metrics')).text;
+    await requested();
+    const after = (await gw.http.get('/metrics')).text;
+    expect(sampleValue(after, 'gateway_refunds_total', labels) - sampleValue(before, 'gateway_refunds_total', labels)).toBe(1);
+    expect(sampleValue(after, 'gateway_refunds_total', { outcome: 'created', caller: 'support-desk' })).toBe(
+      sampleValue(before, 'gateway_refunds_total', { outcome: 'created', caller: 'support-desk' }),
+    );
+    expect(sampleValue(after, 'gateway_refunded_amount_minor_units_total', money)).toBe(sampleValue(before, 'gateway_refunded_amount_minor_units_total', money));
   });
 
   it('when it is read by id or listed, then it is there with its status; an unknown id is 404 and a malformed one 400', async () => {

@@ -1,10 +1,10 @@
-// The committed OpenAPI document is the one the routes generate, and it is valid OpenAPI 3.1.
+// The committed OpenAPI document is the one the routes generate, valid OpenAPI 3.1, and the typed client's types are generated from it.
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { formatDocument, generateOpenApi, OPENAPI_PATH } from '../../scripts/openapi-document.js';
+import { CLIENT_TYPES_PATH, formatDocument, generateClientTypes, generateOpenApi, OPENAPI_PATH } from '../../scripts/openapi-document.js';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -13,6 +13,11 @@ describe('openapi/openapi.json', () => {
   it('when the routes are documented again, then the committed file is identical (else run `npm run openapi`)', async () => {
     const committed = await readFile(OPENAPI_PATH, 'utf8');
     expect(committed).toBe(formatDocument(await generateOpenApi()));
+  });
+
+  it('when the typed client is generated again from the committed document, then its committed types are identical (else run `npm run openapi`)', async () => {
+    const document = JSON.parse(await readFile(OPENAPI_PATH, 'utf8')) as Record<string, unknown>;
+    expect(await readFile(CLIENT_TYPES_PATH, 'utf8')).toBe(await generateClientTypes(document));
   });
 
   it('when Redocly lints the committed file, then it is valid OpenAPI 3.1 with no problems', async () => {
@@ -59,5 +64,42 @@ describe('openapi/openapi.json', () => {
     expect(JSON.stringify(webhook.responses['400'])).toContain('invalid_signature');
     expect(JSON.stringify(webhook.responses['503'])).toContain('webhooks_not_configured');
     expect(webhook.requestBody).toMatchObject({ content: { 'application/json': { schema: { $ref: expect.stringMatching(/StripeEvent/) } } } });
+  });
+
+  it('when read, then every success response says what it is (no "Default Response")', async () => {
+    const doc = JSON.parse(await readFile(OPENAPI_PATH, 'utf8')) as { paths: Record<string, Record<string, { responses: Record<string, { description: string }> }>> };
+    const successes = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.entries(ops).flatMap(([method, op]) =>
+        Object.entries(op.responses)
+          .filter(([status]) => status.startsWith('2'))
+          .map(([status, response]) => ({ at: `${method} ${path} ${status}`, description: response.description })),
+      ),
+    );
+    expect(successes.length).toBeGreaterThanOrEqual(8);
+    for (const { at, description } of successes) expect({ at, description }).toEqual({ at, description: expect.not.stringMatching(/^(Default Response)?$/) });
+    expect(doc.paths['/v1/refunds']!.post!.responses['201']!.description).toMatch(/^Refund created/);
+  });
+
+  it('when read, then there is one schema per concept: no XInput beside an X, and every component is referred to', async () => {
+    const text = await readFile(OPENAPI_PATH, 'utf8');
+    const doc = JSON.parse(text) as { components: { schemas: Record<string, unknown> } };
+    const names = Object.keys(doc.components.schemas);
+    expect(names.sort()).toEqual([
+      'CancelPaymentIntentRequest',
+      'CreateRefundRequest',
+      'Event',
+      'EventList',
+      'Payment',
+      'Problem',
+      'Refund',
+      'RefundList',
+      'RefundPreview',
+      'RefundRequest',
+      'RefundRequestDecision',
+      'RefundRequestList',
+      'StripeEvent',
+      'WebhookAck',
+    ]);
+    for (const name of names) expect({ name, referred: text.includes(`"#/components/schemas/${name}"`) }).toEqual({ name, referred: true });
   });
 });

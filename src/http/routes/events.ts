@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { EventFeed } from '../../refunds/event-feed.js';
 import { eventDto } from '../dto.js';
-import { AUTHENTICATED, LEDGER, problemResponses } from '../responses.js';
+import { AUTHENTICATED, described, LEDGER, problemResponses } from '../responses.js';
 import { eventListQuery, eventListSchema } from '../schemas.js';
 import { callerOf } from './caller.js';
 
@@ -20,7 +20,7 @@ export const eventRoutes: FastifyPluginAsyncZod<{ feed: EventFeed }> = async (ap
         tags: ['events'],
         security: [{ bearerAuth: [] }],
         querystring: eventListQuery,
-        response: { 200: eventListSchema, ...problemResponses([...AUTHENTICATED, ...LEDGER]) },
+        response: { 200: described('The caller’s events, oldest first', eventListSchema), ...problemResponses([...AUTHENTICATED, ...LEDGER]) },
       },
     },
     async (request) => {

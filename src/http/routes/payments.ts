@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { RefundServices } from '../../refunds/services.js';
 import { paymentDto } from '../dto.js';
-import { AUTHENTICATED, LEDGER, problemResponses, UPSTREAM } from '../responses.js';
+import { AUTHENTICATED, described, LEDGER, problemResponses, REPLAY_HEADER, UPSTREAM } from '../responses.js';
 import { cancelBody, idempotencyKeyHeader, paymentId, paymentIntentId, paymentSchema } from '../schemas.js';
 import { callerOf } from './caller.js';
 
@@ -19,7 +19,7 @@ export const paymentRoutes: FastifyPluginAsyncZod<Pick<RefundServices, 'payments
         tags: ['payments'],
         security: [{ bearerAuth: [] }],
         params: z.strictObject({ id: paymentId }),
-        response: { 200: paymentSchema, ...problemResponses([...AUTHENTICATED, 'not_found', ...UPSTREAM]) },
+        response: { 200: described('The payment’s refund picture', paymentSchema), ...problemResponses([...AUTHENTICATED, 'not_found', ...UPSTREAM]) },
       },
     },
     async (request) => paymentDto(await payments.getPayment(request.params.id)),
@@ -28,7 +28,7 @@ export const paymentRoutes: FastifyPluginAsyncZod<Pick<RefundServices, 'payments
   app.post(
     '/v1/payment-intents/:id/cancel',
     {
-      config: { scope: 'payment_intents:write', idempotencyKey: 'optional' },
+      config: { scope: 'payment_intents:write', idempotencyKey: 'optional', operation: 'cancel' },
       schema: {
         operationId: 'cancelPaymentIntent',
         summary: 'Cancel a PaymentIntent (release an authorisation)',
@@ -42,7 +42,7 @@ export const paymentRoutes: FastifyPluginAsyncZod<Pick<RefundServices, 'payments
         // No body, or an empty one, is `{}`.
         body: cancelBody.optional().transform((b) => b ?? {}),
         response: {
-          200: paymentSchema,
+          200: described('PaymentIntent cancelled: its refund picture (or, with `idempotent-replayed: true`, the first answer to this key)', paymentSchema, REPLAY_HEADER),
           ...problemResponses([
             ...AUTHENTICATED,
             'payload_too_large',

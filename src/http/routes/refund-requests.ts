@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { RefundServices } from '../../refunds/services.js';
 import { refundRequestDto } from '../dto.js';
-import { AUTHENTICATED, LEDGER, problemResponses, UPSTREAM } from '../responses.js';
+import { AUTHENTICATED, described, LEDGER, problemResponses, REPLAY_HEADER, UPSTREAM } from '../responses.js';
 import { decisionBody, idempotencyKeyHeader, refundRequestId, refundRequestListQuery, refundRequestListSchema, refundRequestSchema } from '../schemas.js';
 import { callerOf } from './caller.js';
 
@@ -30,7 +30,7 @@ export const refundRequestRoutes: FastifyPluginAsyncZod<Pick<RefundServices, 're
         tags: ['refund requests'],
         security: [{ bearerAuth: [] }],
         params: z.strictObject({ id: refundRequestId }),
-        response: { 200: refundRequestSchema, ...problemResponses([...AUTHENTICATED, 'not_found', ...LEDGER]) },
+        response: { 200: described('The refund request', refundRequestSchema), ...problemResponses([...AUTHENTICATED, 'not_found', ...LEDGER]) },
       },
     },
     async (request) => refundRequestDto(await requests.get(request.params.id)),
@@ -47,7 +47,7 @@ export const refundRequestRoutes: FastifyPluginAsyncZod<Pick<RefundServices, 're
         tags: ['refund requests'],
         security: [{ bearerAuth: [] }],
         querystring: refundRequestListQuery,
-        response: { 200: refundRequestListSchema, ...problemResponses([...AUTHENTICATED, ...LEDGER]) },
+        response: { 200: described('A page of refund requests, newest first', refundRequestListSchema), ...problemResponses([...AUTHENTICATED, ...LEDGER]) },
       },
     },
     async (request) => {
@@ -80,7 +80,14 @@ export const refundRequestRoutes: FastifyPluginAsyncZod<Pick<RefundServices, 're
         headers: z.object({ 'idempotency-key': idempotencyKeyHeader.optional() }),
         params: z.strictObject({ id: refundRequestId }),
         body: decisionBody.optional().transform((b) => b ?? {}),
-        response: { 200: refundRequestSchema, ...problemResponses([...DECISION_PROBLEMS, 'payment_busy', ...UPSTREAM]) },
+        response: {
+          200: described(
+            'Approved: the request with its refund, or the problem the refund got (or, with `idempotent-replayed: true`, the first answer to this key)',
+            refundRequestSchema,
+            REPLAY_HEADER,
+          ),
+          ...problemResponses([...DECISION_PROBLEMS, 'payment_busy', ...UPSTREAM]),
+        },
       },
     },
     async (request, reply) => {
@@ -103,7 +110,10 @@ export const refundRequestRoutes: FastifyPluginAsyncZod<Pick<RefundServices, 're
         headers: z.object({ 'idempotency-key': idempotencyKeyHeader.optional() }),
         params: z.strictObject({ id: refundRequestId }),
         body: decisionBody.optional().transform((b) => b ?? {}),
-        response: { 200: refundRequestSchema, ...problemResponses(DECISION_PROBLEMS) },
+        response: {
+          200: described('Rejected (or, with `idempotent-replayed: true`, the first answer to this key)', refundRequestSchema, REPLAY_HEADER),
+          ...problemResponses(DECISION_PROBLEMS),
+        },
       },
     },
     async (request, reply) => {

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { RefundServices } from '../../refunds/services.js';
 import { previewDto, refundDto, refundRequestDto } from '../dto.js';
-import { AUTHENTICATED, LEDGER, problemResponses, UPSTREAM } from '../responses.js';
+import { AUTHENTICATED, described, LEDGER, problemResponses, REPLAY_HEADER, UPSTREAM } from '../responses.js';
 import {
   createRefundBody,
   idempotencyKeyHeader,
@@ -31,7 +31,7 @@ export const refundRoutes: FastifyPluginAsyncZod<Pick<RefundServices, 'refunds' 
   app.post(
     '/v1/refunds',
     {
-      config: { scope: 'refunds:write', idempotencyKey: 'required' },
+      config: { scope: 'refunds:write', idempotencyKey: 'required', operation: 'refund' },
       schema: {
         operationId: 'createRefund',
         summary: 'Refund a charge or a PaymentIntent',
@@ -45,8 +45,12 @@ export const refundRoutes: FastifyPluginAsyncZod<Pick<RefundServices, 'refunds' 
         headers: z.object({ 'idempotency-key': idempotencyKeyHeader }),
         body: createRefundBody,
         response: {
-          201: refundSchema,
-          202: refundRequestSchema.meta({ description: 'Over the caller’s approval_above: a refund request awaiting approval.' }),
+          201: described('Refund created (or, with `idempotent-replayed: true`, the first answer to this key)', refundSchema, REPLAY_HEADER),
+          202: described(
+            'Over the caller’s approval_above: a refund request awaiting approval, nothing sent to Stripe (or, with `idempotent-replayed: true`, the first answer to this key)',
+            refundRequestSchema,
+            REPLAY_HEADER,
+          ),
           ...problemResponses([
             ...AUTHENTICATED,
             'idempotency_key_missing',
@@ -86,7 +90,7 @@ export const refundRoutes: FastifyPluginAsyncZod<Pick<RefundServices, 'refunds' 
         security: [{ bearerAuth: [] }],
         body: createRefundBody,
         response: {
-          200: previewSchema,
+          200: described('What the real request would do; nothing was created', previewSchema),
           ...problemResponses([...AUTHENTICATED, 'payload_too_large', 'unsupported_media_type', 'not_found', ...LEDGER, ...UPSTREAM]),
         },
       },
@@ -104,7 +108,7 @@ export const refundRoutes: FastifyPluginAsyncZod<Pick<RefundServices, 'refunds' 
         tags: ['refunds'],
         security: [{ bearerAuth: [] }],
         params: z.strictObject({ id: refundId }),
-        response: { 200: refundSchema, ...problemResponses([...AUTHENTICATED, 'not_found', ...UPSTREAM]) },
+        response: { 200: described('The refund', refundSchema), ...problemResponses([...AUTHENTICATED, 'not_found', ...UPSTREAM]) },
       },
     },
     async (request) => refundDto(await reads.getRefund(request.params.id)),
@@ -123,7 +127,7 @@ export const refundRoutes: FastifyPluginAsyncZod<Pick<RefundServices, 'refunds' 
         tags: ['refunds'],
         security: [{ bearerAuth: [] }],
         querystring: refundListQuery,
-        response: { 200: refundListSchema, ...problemResponses([...AUTHENTICATED, 'not_found', ...LEDGER, ...UPSTREAM]) },
+        response: { 200: described('A page of refunds, newest first', refundListSchema), ...problemResponses([...AUTHENTICATED, 'not_found', ...LEDGER, ...UPSTREAM]) },
       },
     },
     async (request) => {

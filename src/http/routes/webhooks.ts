@@ -4,7 +4,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { GatewayError } from '../../refunds/gateway-error.js';
 import type { RefundLifecycle } from '../../refunds/refund-lifecycle.js';
 import type { WebhookVerifier } from '../../refunds/stripe-events.js';
-import { LEDGER, problemResponses, UPSTREAM } from '../responses.js';
+import { described, LEDGER, problemResponses, UPSTREAM } from '../responses.js';
 import { stripeEventBody, stripeSignatureHeader, webhookAckSchema } from '../webhook-schemas.js';
 
 /** Stripe gives up on a webhook after some seconds and sends it again; a read that waits longer helps nobody. */
@@ -48,7 +48,7 @@ export const webhookRoutes: FastifyPluginAsyncZod<WebhookRoutesOptions> = async 
         headers: z.object({ 'stripe-signature': stripeSignatureHeader.optional() }),
         rawBody: stripeEventBody,
         response: {
-          200: webhookAckSchema,
+          200: described('The event is stored (or was already): Stripe need not send it again', webhookAckSchema),
           ...problemResponses([
             'invalid_signature',
             'validation_error',

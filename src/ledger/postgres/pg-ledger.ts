@@ -210,6 +210,14 @@ export function createPgLedger(pools: PgPools, logger: LedgerLogger): Ledger {
       }),
     paymentLocks,
     ping: () => guarded(async () => void (await run('SELECT 1'))),
+    // pg's pools keep these counts themselves; read at scrape time for the saturation gauges.
+    connectionPools: () =>
+      (
+        [
+          ['queries', pools.query],
+          ['locks', pools.locks],
+        ] as const
+      ).map(([pool, p]) => ({ pool, max: p.options.max, total: p.totalCount, idle: p.idleCount, waiting: p.waitingCount })),
     close: async () => {
       await paymentLocks.drain();
       await pools.close();
