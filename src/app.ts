@@ -20,6 +20,7 @@ import { trackRequestLogger } from './http/request-context.js';
 import { errorHandler, sendProblem, toGatewayError, validationError } from './http/problem.js';
 import { operationRoutes } from './http/routes/operations.js';
 import { paymentRoutes } from './http/routes/payments.js';
+import { refundRequestRoutes } from './http/routes/refund-requests.js';
 import { refundRoutes } from './http/routes/refunds.js';
 import { webhookRoutes } from './http/routes/webhooks.js';
 import { NOT_JSON, passThroughValidator, validateRequest } from './http/validation.js';
@@ -125,6 +126,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   const ownLedger = deps.ledger === undefined;
   // Callers that listen for events, by id (a rotated key's entries agree, config.ts checks).
   const receivers = new Map(config.apiKeys.flatMap((entry) => (entry.events ? [[entry.id, entry.events] as const] : [])));
+  // Callers' limits, by id (a rotated key's entries agree on them too).
+  const limits = new Map(config.apiKeys.flatMap((entry) => (entry.limits ? [[entry.id, entry.limits] as const] : [])));
   const ledger =
     deps.ledger ??
     (await createLedger(
@@ -165,7 +168,11 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     now,
     lockWaitMs: config.lockWaitMs,
     attemptBudgetMs: attemptBudgetMs(config),
+    limitsOf: (callerId) => limits.get(callerId),
+    approvalTtlMs: config.approvalTtlHours * 3_600_000,
     onIndexError: (err, refundId) => requestLog().warn({ err, refund_id: refundId }, 'refund index write failed'),
+    onReleaseError: (err, reservationId) =>
+      requestLog().warn({ err, reservation_id: reservationId }, 'a daily limit reservation could not be given back; it stays counted'),
   });
 
   app.setValidatorCompiler(passThroughValidator);
@@ -231,6 +238,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(refundRoutes, services);
+  await app.register(refundRequestRoutes, services);
   await app.register(paymentRoutes, services);
   await app.register(eventRoutes, { feed: new EventFeed({ ledger, seesAll: (id) => receivers.get(id)?.all === true }) });
   await app.register(operationRoutes, { ledger, gateway, metrics, stripeCheckTtlMs: 5_000 });
@@ -310,11 +318,20 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     onError: (err) => app.log.warn({ err }, 'event delivery loop failed; it goes on'),
   });
 
-  const prune = () =>
-    ledger
-      .pruneIdempotency(new Date(now().getTime() - config.idempotencyRetentionDays * 86_400_000))
-      .then((count) => count > 0 && app.log.info({ count }, 'pruned idempotency records'))
-      .catch((err: unknown) => app.log.warn({ err }, 'pruning idempotency records failed'));
+  const prune = () => {
+    const before = new Date(now().getTime() - config.idempotencyRetentionDays * 86_400_000);
+    // A daily reservation lives as long as a retry of its request could still come (and find it instead of adding one).
+    return Promise.all([
+      ledger
+        .pruneIdempotency(before)
+        .then((count) => count > 0 && app.log.info({ count }, 'pruned idempotency records'))
+        .catch((err: unknown) => app.log.warn({ err }, 'pruning idempotency records failed')),
+      ledger
+        .pruneDailyLimits(before.toISOString().slice(0, 10))
+        .then((count) => count > 0 && app.log.info({ count }, 'pruned daily limit reservations'))
+        .catch((err: unknown) => app.log.warn({ err }, 'pruning daily limit reservations failed')),
+    ]);
+  };
   const pruneStripeEvents = () =>
     ledger
       .pruneStripeEvents(new Date(now().getTime() - STRIPE_EVENT_RETENTION_MS))

@@ -1,6 +1,7 @@
 // The gateway's configuration: one zod schema over the environment, parsed once at start, frozen.
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import type { CallerLimits } from './refunds/limits.js';
 
 export const SCOPES = ['refunds:read', 'refunds:write', 'payment_intents:write', 'refunds:approve'] as const;
 export type Scope = (typeof SCOPES)[number];
@@ -9,14 +10,8 @@ export type Scope = (typeof SCOPES)[number];
 export const STRIPE_API_VERSION = '2026-10-28.endive';
 export const STRIPE_DEFAULT_API_BASE = 'https://api.stripe.com';
 
-/** Amounts per currency, in minor units; a currency not listed is unlimited. */
-export type PerCurrency = Readonly<Record<string, number>>;
-
-export interface CallerLimits {
-  maxAmount: PerCurrency;
-  dailyAmount: PerCurrency;
-  approvalAbove: PerCurrency;
-}
+/** The limits' shape is the refunds room's (its rules read them); config only parses them. */
+export type { CallerLimits, PerCurrency } from './refunds/limits.js';
 
 /** Where a caller is told of changes (Standard Webhooks 1.0 deliveries). */
 export interface CallerEvents {
@@ -165,6 +160,7 @@ const envSchema = z
     // Retired in v1.1 (PGlite was the embedded ledger); read only to say so instead of silently ignoring it.
     PGLITE_DIR: z.string().optional(),
     IDEMPOTENCY_RETENTION_DAYS: int(1, 3650).default(30),
+    APPROVAL_TTL_HOURS: int(1, 8_760).default(72),
     EVENTS_DELIVERY_CONCURRENCY: int(1, 256).default(8),
     STRIPE_RATE_LIMIT_PER_SECOND: int(1, 10_000).optional(),
     STRIPE_WEBHOOK_SECRET: z
@@ -238,6 +234,8 @@ export interface Config {
     statementTimeoutMs: number;
   };
   idempotencyRetentionDays: number;
+  /** How long a refund request waits for a decision before it reads as expired. */
+  approvalTtlHours: number;
   /** Stripe's webhook signing secret (`whsec_…`); without it the webhook route answers 503. */
   webhookSecret: string | undefined;
   /** How often reconciliation runs (across replicas); 0: never. */
@@ -288,6 +286,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
       statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
     },
     idempotencyRetentionDays: e.IDEMPOTENCY_RETENTION_DAYS,
+    approvalTtlHours: e.APPROVAL_TTL_HOURS,
     webhookSecret: e.STRIPE_WEBHOOK_SECRET,
     reconcileIntervalMs: e.RECONCILE_INTERVAL_MS,
     eventsDeliveryConcurrency: e.EVENTS_DELIVERY_CONCURRENCY,

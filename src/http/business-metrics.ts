@@ -18,12 +18,13 @@ declare module 'fastify' {
  * What became of one request, read off its answer alone (status, problem code, replay header), so the counting needs
  * nothing from the refunds room:
  * - `created` / `canceled`: done now; `replayed`: the stored answer to an earlier request with the same key;
+ * - `requested`: over the caller's approval threshold, a refund request (202): no money moved yet;
  * - `refused`: a rule said no (404, 409: nothing left, disputed, wrong status, busy payment, …; a caller's limit);
  * - `conflict`: the Idempotency-Key is in use right now or was used for another request;
  * - `failed`: the gateway or Stripe failed (5xx: upstream errors and timeouts, ledger, bugs);
  * - `rejected`: never considered (bad input, auth, scope, rate limit, size, media type, load shedding).
  */
-export const OUTCOMES = ['created', 'canceled', 'replayed', 'refused', 'conflict', 'failed', 'rejected'] as const;
+export const OUTCOMES = ['created', 'canceled', 'requested', 'replayed', 'refused', 'conflict', 'failed', 'rejected'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
 const CONFLICT_CODES = new Set(['idempotency_request_in_progress', 'idempotency_key_reused']);
@@ -33,6 +34,7 @@ const NO_CALLER = 'none';
 
 export function outcomeOf(operation: BusinessOperation, status: number, code: string | undefined, replayed: boolean): Outcome {
   if (replayed) return 'replayed';
+  if (operation === 'refund' && status === 202) return 'requested';
   if (status < 300) return operation === 'refund' ? 'created' : 'canceled';
   if (code !== undefined && CONFLICT_CODES.has(code)) return 'conflict';
   if (status === 404 || status === 409 || code === 'policy_limit_exceeded') return 'refused';
@@ -48,7 +50,7 @@ export function createBusinessMetrics(registry: Registry, ledgerPools: () => rea
   const registers = [registry];
   const refunds = new Counter({
     name: 'gateway_refunds_total',
-    help: 'POST /v1/refunds answers by outcome (created, replayed, refused, conflict, failed, rejected), requested reason and caller',
+    help: 'POST /v1/refunds answers by outcome (created, requested for approval, replayed, refused, conflict, failed, rejected), requested reason and caller',
     labelNames: ['outcome', 'reason', 'caller'] as const,
     registers,
   });

@@ -1,7 +1,11 @@
 // Mappers from domain objects to the contract's JSON (snake_case, RFC 3339 timestamps).
 import type { EventObjectType, GatewayEvent } from '../refunds/events.js';
+import { GatewayError } from '../refunds/gateway-error.js';
 import type { PaymentPicture } from '../refunds/payment-picture.js';
+import type { RefundPreview } from '../refunds/refund-preview.js';
+import type { RefundRequest, StoredProblem } from '../refunds/refund-request.js';
 import type { Refund } from '../refunds/types.js';
+import { problemBody } from './problem.js';
 
 export const rfc3339 = (unixSeconds: number): string => new Date(unixSeconds * 1000).toISOString().replace('.000Z', 'Z');
 
@@ -37,10 +41,42 @@ export const paymentDto = (p: PaymentPicture) => ({
   has_more_refunds: p.hasMoreRefunds,
 });
 
-/** Each kind of object an event can be about, to its contract JSON. */
-type EventObjectDto = ReturnType<typeof refundDto>;
+/** A refusal kept as data (a refund request's outcome), as the very problem+json it was first answered with. */
+const storedProblemDto = (p: StoredProblem) => problemBody(new GatewayError(p.code, p.detail, { fields: p.fields }), p.requestId);
+
+export const refundRequestDto = (r: RefundRequest) => ({
+  id: r.id,
+  status: r.status,
+  request: r.request,
+  amount: r.amount,
+  currency: r.currency,
+  requested_by: r.requestedBy,
+  decided_by: r.decidedBy,
+  decision_note: r.decisionNote,
+  refund: r.refund === null ? null : refundDto(r.refund),
+  problem: r.problem === null ? null : storedProblemDto(r.problem),
+  created: rfc3339(r.created),
+  decided_at: r.decidedAt === null ? null : rfc3339(r.decidedAt),
+  expires_at: rfc3339(r.expiresAt),
+});
+
+/** A preview's problem is the one the real request would answer with, under this request's id. */
+export const previewDto = (p: RefundPreview, requestId: string) => ({
+  would: p.would,
+  amount: p.amount,
+  currency: p.currency,
+  refundable_amount: p.refundableAmount,
+  refundable_amount_after: p.refundableAmountAfter,
+  charge: p.charge,
+  payment_intent: p.paymentIntent,
+  problem: p.problem === null ? null : problemBody(p.problem, requestId),
+});
+
+/** Each kind of object an event can be about, to its contract JSON (an event keeps the object as it was then). */
+type EventObjectDto = ReturnType<typeof refundDto> | ReturnType<typeof refundRequestDto>;
 const EVENT_OBJECT_DTO: Record<EventObjectType, (object: never) => EventObjectDto> = {
   refund: (object: Refund) => refundDto(object),
+  refund_request: (object: RefundRequest) => refundRequestDto(object),
 };
 
 /** An event as callers receive it, pushed or pulled: the same JSON either way. */

@@ -1,6 +1,7 @@
 // The ledger as the rules see it: idempotency records, the refund index and per-payment turns; src/ledger/ implements it.
 import type { DeliveryBacklog, DeliveryResult, EventDelivery, EventQuery, GatewayEvent } from './events.js';
 import type { PaymentLocks } from './payment-locks.js';
+import type { RefundRequest, RefundRequestQuery } from './refund-request.js';
 import type { EventSource } from './stripe-events.js';
 import type { Page, Refund, RefundStatus } from './types.js';
 
@@ -51,6 +52,31 @@ export interface IndexedRefundQuery {
   limit: number;
   /** A refund id: return what comes after it in the list order (newest first). */
   startingAfter?: string;
+}
+
+export interface ReserveDailyInput {
+  /** The reservation's id: the request's derived id, the same on every retry of it. */
+  id: string;
+  caller: string;
+  currency: string;
+  /** The UTC day counted in, `YYYY-MM-DD`. */
+  day: string;
+  amount: number;
+  /** The caller's daily cap in this currency: the day's reservations may add up to it, never more. */
+  cap: number;
+  now: Date;
+}
+
+export type ReserveDailyResult =
+  /** Reserved now, or (`already`) held since an earlier attempt of the same request: nothing was added twice. */
+  | { reserved: true; already: boolean }
+  /** The cap would be passed; `used` is what the day held when the statement ran. */
+  | { reserved: false; used: number };
+
+/** The lease of the approval attempt making an approved request's refund: one attempt at a time, across replicas. */
+export interface SettlementLease {
+  holder: string;
+  until: Date;
 }
 
 /** A Stripe event to apply: its id (stored once), and the refunds it reports, as they are to be indexed. */
@@ -161,6 +187,44 @@ export interface Ledger {
   /** Records how a held delivery went; a sender that no longer holds it changes nothing. */
   settleDelivery(input: { eventId: string; caller: string; holder: string; now: Date; result: DeliveryResult }): Promise<void>;
   deliveryBacklog(now: Date): Promise<DeliveryBacklog>;
+
+  /**
+   * Adds `amount` to the caller's day in ONE conditional statement, only if the day stays within `cap` (across
+   * replicas: the total's row is the point of contention). An `id` that already holds a reservation adds nothing.
+   */
+  reserveDaily(input: ReserveDailyInput): Promise<ReserveDailyResult>;
+  /** Gives a held reservation back to its day (one statement); a released or unknown id changes nothing. */
+  releaseDaily(id: string, now: Date): Promise<boolean>;
+  /** What the caller's day holds in a currency (made and in-flight refunds). */
+  dailyUsed(input: { caller: string; currency: string; day: string }): Promise<number>;
+  /** Deletes reservations and day totals of days before `beforeDay` (`YYYY-MM-DD`); returns how many reservations went. */
+  pruneDailyLimits(beforeDay: string): Promise<number>;
+
+  /**
+   * Stores a new refund request with its `refund_request.created` event, in one write. An id already stored is left
+   * as it is (every attempt of one caller request derives the same id); what is stored is returned.
+   */
+  createRefundRequest(request: RefundRequest, now: Date): Promise<RefundRequest>;
+  /** As stored (status never `expired`; see presented()). */
+  getRefundRequest(id: string): Promise<RefundRequest | null>;
+  /** Newest first; `validation_error` for an unknown `startingAfter`. */
+  listRefundRequests(query: RefundRequestQuery): Promise<Page<RefundRequest>>;
+  /**
+   * Writes `after`'s decision (approved or rejected: who, when, note) if the request still awaits one and has not
+   * expired at `now`; false otherwise (another decision came first, or it expired). A rejection is written with its
+   * `refund_request.rejected` event; an approval takes `settlement` (its event comes with the outcome).
+   */
+  decideRefundRequest(input: { after: RefundRequest; now: Date; settlement?: SettlementLease }): Promise<boolean>;
+  /** Takes over an approved request whose refund has no outcome and whose lease is free (or ran out); null otherwise. */
+  takeRefundRequestSettlement(input: { id: string; settlement: SettlementLease; now: Date }): Promise<RefundRequest | null>;
+  /**
+   * Stores the approved refund's outcome (`after.refund` or `after.problem`) if `holder` still holds the settlement,
+   * with the `refund_request.approved` event and the refund's index row and event, in one write (the refund is indexed
+   * either way: it exists at Stripe). false when another attempt holds it now.
+   */
+  settleRefundRequest(input: { after: RefundRequest; holder: string; now: Date }): Promise<boolean>;
+  /** The settlement ends without an outcome (Stripe did not answer): another approval attempt may take it. */
+  releaseRefundRequestSettlement(id: string, holder: string): Promise<void>;
 
   /**
    * Says this process is alive and returns how many processes share the ledger (itself included), counting those seen

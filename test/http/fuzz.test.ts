@@ -22,7 +22,7 @@ const INTERNALS = new RegExp(
 );
 
 /** What the ledger does on its own timers (replica heartbeat, pruning, the events outbox), whatever requests come. */
-const BACKGROUND = new Set(['heartbeat', 'pruneIdempotency', 'fanOutEvents', 'claimDeliveries', 'settleDelivery', 'deliveryBacklog']);
+const BACKGROUND = new Set(['heartbeat', 'pruneIdempotency', 'pruneDailyLimits', 'fanOutEvents', 'claimDeliveries', 'settleDelivery', 'deliveryBacklog']);
 
 /**
  * The real ledger, with every call a request could make counted (its payment locks included): a malformed request
