@@ -33,6 +33,12 @@ export interface PointResult {
   loadAverage: number;
 }
 
+/** Called around the measured run only (the profile keeps the samples between them). */
+export interface MeasureHooks {
+  onMeasureStart?: () => void;
+  onMeasureEnd?: () => void;
+}
+
 export interface PointContext {
   emulator: Service;
   postgresPid?: number;
@@ -66,6 +72,7 @@ export async function gatewayPoint(
   callers: number,
   loads: { warmup?: { load: Load; amount: number }; measured: Load; amount?: number },
   expected: (recorded: Recorded) => boolean,
+  hooks: MeasureHooks = {},
 ): Promise<PointResult> {
   const target = { url: gateway.service.url, apiKey: API_KEY };
   if (loads.warmup && loads.warmup.amount > 0) {
@@ -80,12 +87,14 @@ export async function gatewayPoint(
     emulator: ctx.emulator.pid,
     ...(gateway.kind === 'postgresql' && ctx.postgresPid !== undefined ? { postgres: ctx.postgresPid } : {}),
   });
+  hooks.onMeasureStart?.();
   const recorded = await fire(target, loads.measured, {
     callers,
     seconds: ctx.seconds,
     ...(loads.amount !== undefined ? { amount: loads.amount } : {}),
     signal: ctx.signal,
   });
+  hooks.onMeasureEnd?.();
   // Closed before the settling scrapes (each /metrics answer costs the gateway CPU too): a short pause lets the
   // requests a time cap cut off finish first; they are at most one per caller, against hundreds measured.
   await sleep(DRAIN_MS);

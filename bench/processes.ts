@@ -1,6 +1,6 @@
 // The programs the benchmark runs as child processes (emulator, gateways, baselines): start, wait until ready, sample, stop.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -48,15 +48,16 @@ export function startProgram(options: {
   ipc?: boolean;
 }): Service {
   const logFile = join(options.logDir, `${options.name}.log`);
-  const log = createWriteStream(logFile, { flags: 'a' });
+  // The child writes its log straight into a file: through a pipe that this busy process drains, a full pipe would
+  // make the gateway's synchronous log writes wait and retry, a cost production (a fast log collector) does not have.
+  const log = openSync(logFile, 'a');
   const spawnedAt = performance.now();
   const child = spawn(process.execPath, options.args, {
     cwd: options.cwd,
     env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: process.env['HOME'] ?? '/tmp', ...options.env },
-    stdio: options.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
+    stdio: options.ipc ? ['ignore', log, log, 'ipc'] : ['ignore', log, log],
   });
-  child.stdout?.pipe(log);
-  child.stderr?.pipe(log);
+  closeSync(log);
   if (child.pid === undefined) throw new Error(`${options.name} did not start`);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const service: Service = { name: options.name, pid: child.pid, url: `http://127.0.0.1:${options.port}`, logFile, child, spawnedAt, exited };
