@@ -16,11 +16,14 @@ export interface ProbeGroup {
   ledger?: {
     statementsPerRequest: number;
     roundTripsPerRequest: number;
-    /** Round trips that ended while the caller was still waiting for its answer: at most what the answer waited on. */
-    roundTripsBeforeAnswerPerRequest: number;
-    /** Those that ended after the answer was out (the payment lock's release), per request. */
-    afterAnswer: Record<string, number>;
     byLabel: Record<string, number>;
+    /**
+     * Per statement kind: how much later the answer came when PostgreSQL's reply to that kind was held back by
+     * DELAY_MS (median against the undelayed run). About DELAY_MS: the answer waits for it; about 0: it does not.
+     */
+    delayedReply?: Record<string, { extraMs: number; answerWaits: boolean }>;
+    /** Round trips per request the answer waits for, from the causal test above. */
+    roundTripsAnswerWaitsFor?: number;
     connectionsOpened: number;
   };
 }
@@ -29,6 +32,10 @@ export interface ProbeGroup {
 const TAIL_MS = 300;
 /** Between two probe requests: the previous one's release lands in this gap, not inside the next one's wait. */
 const PAUSE_MS = 50;
+/** How late PostgreSQL's reply to one kind of statement is made to arrive in the causal test. */
+const DELAY_MS = 40;
+
+const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 
 const template = (path: string): string => path.replace(/\/(pi|ch|re)_[A-Za-z0-9]+/g, '/$1_…');
 
@@ -96,6 +103,7 @@ export async function probeGateway(options: {
     ['GET /v1/payments/ch_…', read((p) => p.charge, byCharge)],
   ];
   const groups: ProbeGroup[] = [];
+  const latencies = new Map<string, number[]>();
   await takeStripeRequests(options.emulatorUrl);
   options.counter?.take();
   for (const [kind, next] of kinds) {
@@ -110,12 +118,7 @@ export async function probeGateway(options: {
       const key = `${call.method} ${template(call.path)}`;
       stripeCalls[key] = (stripeCalls[key] ?? 0) + 1 / count;
     }
-    const waited = (at: number) => timings.some((t) => t.sent <= at && at <= t.answered);
-    const afterAnswer: Record<string, number> = {};
-    for (const trip of wire?.roundTripLog ?? []) {
-      if (waited(trip.at)) continue;
-      for (const label of trip.labels) afterAnswer[label] = (afterAnswer[label] ?? 0) + 1 / count;
-    }
+    latencies.set(kind, timings.map((t) => t.answered - t.sent));
     groups.push({
       kind,
       requests: count,
@@ -127,8 +130,6 @@ export async function probeGateway(options: {
             ledger: {
               statementsPerRequest: wire.statements / count,
               roundTripsPerRequest: wire.roundTrips / count,
-              roundTripsBeforeAnswerPerRequest: wire.roundTripLog.filter((trip) => waited(trip.at)).length / count,
-              afterAnswer,
               byLabel: Object.fromEntries(Object.entries(wire.byLabel).map(([label, n]) => [label, n / count])),
               connectionsOpened: wire.connectionsOpened,
             },
@@ -136,6 +137,32 @@ export async function probeGateway(options: {
         : {}),
     });
   }
+  const askedOnce = new Set(byCharge.map((p) => p.charge));
+  // The causal test, on refunds by charge: hold back PostgreSQL's reply to one kind of statement at a time.
+  const first = groups[0];
+  if (options.counter && first?.ledger) {
+    const baseline = median(latencies.get(first.kind) ?? []);
+    const delayedReply: Record<string, { extraMs: number; answerWaits: boolean }> = {};
+    let waits = 0;
+    for (const [label, perRequest] of Object.entries(first.ledger.byLabel)) {
+      const payments = await createPayments(options.emulatorUrl, count, 20_000);
+      for (const p of payments) askedOnce.add(p.charge);
+      const seen = collect();
+      options.counter.delay(label, DELAY_MS);
+      const timings = await probe(target, seen.load(refund(`delay-${label.replace(/\W+/g, '-')}`, (p) => ({ charge: p.charge }), payments)), count, PAUSE_MS + DELAY_MS);
+      options.counter.delay(undefined);
+      await sleep(TAIL_MS + DELAY_MS);
+      for (const id of seen.answered) answered.add(id);
+      const extraMs = Math.round((median(timings.map((t) => t.answered - t.sent)) - baseline) * 10) / 10;
+      const answerWaits = extraMs >= DELAY_MS / 2;
+      delayedReply[label] = { extraMs, answerWaits };
+      if (answerWaits) waits += perRequest;
+    }
+    options.counter.take();
+    await takeStripeRequests(options.emulatorUrl);
+    first.ledger.delayedReply = delayedReply;
+    first.ledger.roundTripsAnswerWaitsFor = waits;
+  }
   // Charges refunded by charge got exactly one refund request each (their replays must not add one).
-  return { groups, answered, askedOnce: new Set(byCharge.map((p) => p.charge)) };
+  return { groups, answered, askedOnce };
 }

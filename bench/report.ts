@@ -111,8 +111,8 @@ export function evaluateTargets(result: Omit<BenchResult, 'targets' | 'ok'>): Ta
     const replay = group.kind.startsWith('replay');
     const limit = replay ? 2 : 4;
     add(`PostgreSQL statements per request ≤ ${limit}: ${group.kind}`, group.ledger.statementsPerRequest, (v) => v.toFixed(2), (v) => v <= limit);
-    if (!replay) {
-      add(`PostgreSQL round trips the answer waits for ≤ 3: ${group.kind}`, group.ledger.roundTripsBeforeAnswerPerRequest, (v) => `${v.toFixed(2)} (of ${group.ledger?.roundTripsPerRequest.toFixed(2)})`, (v) => v <= 3);
+    if (group.ledger.roundTripsAnswerWaitsFor !== undefined) {
+      add(`PostgreSQL round trips the answer waits for ≤ 3: ${group.kind}`, group.ledger.roundTripsAnswerWaitsFor, (v) => `${v.toFixed(2)} (of ${group.ledger?.roundTripsPerRequest.toFixed(2)})`, (v) => v <= 3);
     }
   }
   const rssLimit = { postgresql: 100, sqlite: 120 } as const;
@@ -199,7 +199,7 @@ export function renderReport(result: BenchResult): string {
     lines.push('', `per request, one at a time (${kind} gateway): Stripe calls from the emulator's request log${kind === 'postgresql' ? ', ledger statements and round trips from the PostgreSQL wire protocol' : ''}`);
     lines.push(
       table(
-        ['request', 'Stripe calls', 'which', ...(kind === 'postgresql' ? ['statements', 'round trips', 'before answer', 'which statements', 'after the answer'] : [])],
+        ['request', 'Stripe calls', 'which', ...(kind === 'postgresql' ? ['statements', 'round trips', 'which statements'] : [])],
         (groups ?? []).map((g) => [
           g.kind,
           g.stripeCallsPerRequest.toFixed(2),
@@ -210,17 +210,28 @@ export function renderReport(result: BenchResult): string {
             ? [
                 g.ledger.statementsPerRequest.toFixed(2),
                 g.ledger.roundTripsPerRequest.toFixed(2),
-                g.ledger.roundTripsBeforeAnswerPerRequest.toFixed(2),
                 Object.entries(g.ledger.byLabel)
-                  .map(([label, n]) => `${n.toFixed(2)}× ${label}`)
-                  .join(', ') || '-',
-                Object.entries(g.ledger.afterAnswer)
                   .map(([label, n]) => `${n.toFixed(2)}× ${label}`)
                   .join(', ') || '-',
               ]
             : []),
         ]),
       ),
+    );
+  }
+  const causal = result.probes.postgresql?.find((g) => g.ledger?.delayedReply)?.ledger;
+  if (causal?.delayedReply) {
+    const entries = Object.entries(causal.delayedReply);
+    const say = (waits: boolean) =>
+      entries
+        .filter(([, d]) => d.answerWaits === waits)
+        .map(([label, d]) => `${label} (${signed(d.extraMs)} ms)`)
+        .join(', ') || 'none';
+    lines.push(
+      '',
+      `which round trips a refund's answer waits for (PostgreSQL's reply to one kind of statement held back at a time; the answer's median change):`,
+      `  waits for: ${say(true)}`,
+      `  does not wait for: ${say(false)}`,
     );
   }
   lines.push('', 'targets (issue 8)', table(['target', 'measured', 'met'], result.targets.map((t) => [t.target, t.measured, t.met === null ? '-' : t.met ? 'yes' : 'NO'])));

@@ -100,7 +100,7 @@ async function main(): Promise<number> {
       starts.push({ kind, readyMs: gateway.readyMs, idleRssBytes: gateway.idleRssBytes });
       return gateway;
     };
-    for (let i = 0; i < settings.BENCH_STARTS; i++) {
+    for (let i = 0; settings.parts.has('starts') && i < settings.BENCH_STARTS; i++) {
       for (const kind of kinds) await stop((await launch(kind, `start-${kind}-${i}`)).service);
     }
     log(`bench: start-up: ${starts.map((s) => `${s.kind} ${Math.round(s.readyMs)} ms ${Math.round(s.idleRssBytes / 1e6)} MB`).join(', ')}`);
@@ -113,7 +113,7 @@ async function main(): Promise<number> {
     const direct = await DirectCaller.start({ root: ROOT, logDir, emulatorUrl: emulator.url });
 
     // 3. Refunds, interleaved target by target at each caller count, so a change in the machine's load hits all alike.
-    for (const work of ['refund-by-charge', 'refund-by-intent'] as const) {
+    for (const work of settings.parts.has('refunds') ? (['refund-by-charge', 'refund-by-intent'] as const) : []) {
       for (const callers of settings.callers) {
         for (const target of ['direct' as const, ...gateways]) {
           if (abort.signal.aborted) break;
@@ -123,21 +123,25 @@ async function main(): Promise<number> {
     }
     // 4. Payment reads and replays, at one caller (latency) and at the middle count (throughput).
     const fewCallers = [...new Set([1, settings.callers[Math.floor(settings.callers.length / 2)] ?? 8])];
-    const readable = await readablePayments(emulator.url);
-    for (const callers of fewCallers) for (const target of ['direct' as const, ...gateways]) await readPoint(run, target, callers, readable, direct);
-    for (const callers of fewCallers) for (const gateway of gateways) await replayPoint(run, gateway, callers);
+    if (settings.parts.has('reads')) {
+      const readable = await readablePayments(emulator.url);
+      for (const callers of fewCallers) for (const target of ['direct' as const, ...gateways]) await readPoint(run, target, callers, readable, direct);
+    }
+    if (settings.parts.has('replays')) for (const callers of fewCallers) for (const gateway of gateways) await replayPoint(run, gateway, callers);
     await stop(direct.service);
 
     // 5. The floor: a bare Fastify route.
-    const barePort = await freePort();
-    const bare = startProgram({ name: 'bare-fastify', args: ['--import', 'tsx', 'bench/bare-fastify.ts'], cwd: ROOT, port: barePort, logDir, env: { PORT: String(barePort) } });
-    await waitUntilReady(bare, '/ping', 60_000);
-    for (const callers of settings.callers) {
-      const result = await barePoint(run.ctx, bare, callers);
-      run.points.push(result);
-      log(`bench: bare-fastify ×${callers}: ${result.recorded.requestsPerSecond} req/s, server ${result.cpuUsPerOp.server} µs/op`);
+    if (settings.parts.has('bare')) {
+      const barePort = await freePort();
+      const bare = startProgram({ name: 'bare-fastify', args: ['--import', 'tsx', 'bench/bare-fastify.ts'], cwd: ROOT, port: barePort, logDir, env: { PORT: String(barePort) } });
+      await waitUntilReady(bare, '/ping', 60_000);
+      for (const callers of settings.callers) {
+        const result = await barePoint(run.ctx, bare, callers);
+        run.points.push(result);
+        log(`bench: bare-fastify ×${callers}: ${result.recorded.requestsPerSecond} req/s, server ${result.cpuUsPerOp.server} µs/op`);
+      }
+      await stop(bare);
     }
-    await stop(bare);
 
     // 6. Exact per-request counts, one request at a time: the SQLite gateway as it is, PostgreSQL through the counter.
     const peakRssBytes: BenchResult['peakRssBytes'] = {};
@@ -146,7 +150,7 @@ async function main(): Promise<number> {
     const probeMoney: MoneyCheck[] = [];
     const sqlite = gateways.find((g) => g.kind === 'sqlite');
     for (const gateway of gateways) await stop(gateway.service);
-    if (sqlite) {
+    if (sqlite && settings.parts.has('probe')) {
       const again = await launch('sqlite', 'probe-sqlite');
       await resetEmulator(emulator.url);
       const p = await probeGateway({ gatewayUrl: again.service.url, emulatorUrl: emulator.url, count: settings.BENCH_PROBE, runId: run.runId });
@@ -154,7 +158,7 @@ async function main(): Promise<number> {
       probeMoney.push(await checkMoney(emulator.url, p.answered, p.askedOnce));
       await stop(again.service);
     }
-    if (postgres) {
+    if (postgres && settings.parts.has('probe')) {
       const databaseUrl = await postgres.freshDatabase('bench_probe');
       const upstream = new URL(databaseUrl);
       const { counter, port } = await WireCounter.start({ host: upstream.hostname, port: Number(upstream.port || 5432) });
@@ -178,7 +182,7 @@ async function main(): Promise<number> {
       git: describeGit(),
       machine: describeMachine(),
       loadAverage: { atStart, maxDuringRun: run.maxLoad },
-      settings: Object.fromEntries(Object.entries(settings).filter(([k]) => k !== 'BENCH_DATABASE_URL')),
+      settings: Object.fromEntries(Object.entries(settings).filter(([k]) => k !== 'BENCH_DATABASE_URL' && k !== 'parts')),
       postgres: postgres?.origin ?? null,
       starts,
       peakRssBytes,

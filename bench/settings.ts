@@ -21,6 +21,11 @@ const schema = z.object({
   BENCH_PG_DURABLE: flag.default(false),
   /** The gateways' LOG_LEVEL; `info` is what production runs (one line per request and per Stripe call). */
   BENCH_LOG_LEVEL: z.enum(['info', 'warn', 'error', 'silent']).default('info'),
+  /** Which parts to run (comma-separated); a partial run is for looking, not for the reference. */
+  BENCH_PARTS: z
+    .string()
+    .regex(/^(starts|refunds|reads|replays|bare|probe)(,(starts|refunds|reads|replays|bare|probe))*$/)
+    .default('starts,refunds,reads,replays,bare,probe'),
   /** Comma-separated caller counts. */
   BENCH_CALLERS: z
     .string()
@@ -28,7 +33,7 @@ const schema = z.object({
     .default('1,8,32'),
 });
 
-export type Settings = z.infer<typeof schema> & { callers: number[] };
+export type Settings = z.infer<typeof schema> & { callers: number[]; parts: Set<string> };
 
 export function loadSettings(env: NodeJS.ProcessEnv): { ok: true; settings: Settings } | { ok: false; problems: string[] } {
   const given = Object.fromEntries(Object.entries(env).filter(([k, v]) => k.startsWith('BENCH_') && v !== ''));
@@ -36,7 +41,7 @@ export function loadSettings(env: NodeJS.ProcessEnv): { ok: true; settings: Sett
   if (!parsed.success) return { ok: false, problems: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) };
   const callers = parsed.data.BENCH_CALLERS.split(',').map(Number);
   if (callers.some((n) => n < 1 || n > 256)) return { ok: false, problems: ['BENCH_CALLERS: each between 1 and 256'] };
-  return { ok: true, settings: { ...parsed.data, callers } };
+  return { ok: true, settings: { ...parsed.data, callers, parts: new Set(parsed.data.BENCH_PARTS.split(',')) } };
 }
 
 /** Refunds (and so fresh payments) for one measured point with `callers` callers. */

@@ -8,17 +8,17 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
  * - a round trip is one ReadyForQuery ('Z'): the server answers each Sync or simple Query with exactly one, and the
  *   client waits for it before it can use the connection again;
  * - each statement is labelled by the SQL text the client sent (Parse or Query), so a reader sees WHICH statements.
+ * It can also hold back the server's answers to one kind of statement (`delay`), to see whether a caller's answer
+ * waits for that statement: the causal test of "on the answer path", which no timestamp can give.
  */
 export interface WireCounts {
   statements: number;
   roundTrips: number;
   connectionsOpened: number;
   byLabel: Record<string, number>;
-  /** When each round trip's ReadyForQuery arrived (performance.now()), and the statements it carried. */
-  roundTripLog: { at: number; labels: string[] }[];
 }
 
-const empty = (): WireCounts => ({ statements: 0, roundTrips: 0, connectionsOpened: 0, byLabel: {}, roundTripLog: [] });
+const empty = (): WireCounts => ({ statements: 0, roundTrips: 0, connectionsOpened: 0, byLabel: {} });
 
 /** A short, stable name for a statement of the gateway's ledger (falls back to its first words). */
 export function labelOf(sql: string): string {
@@ -83,6 +83,7 @@ export class WireCounter {
   readonly #server: Server;
   readonly #sockets = new Set<Socket>();
   #counts: WireCounts = empty();
+  #delay: { label: string; ms: number } | undefined;
 
   private constructor(upstream: { host: string; port: number }) {
     this.#server = createServer((client) => this.relay(client, upstream));
@@ -103,6 +104,11 @@ export class WireCounter {
     return counts;
   }
 
+  /** From now on, the answer to every round trip holding a statement of `label` reaches the gateway `ms` late. */
+  delay(label: string | undefined, ms = 0): void {
+    this.#delay = label === undefined ? undefined : { label, ms };
+  }
+
   async close(): Promise<void> {
     for (const socket of this.#sockets) socket.destroy();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
@@ -117,7 +123,8 @@ export class WireCounter {
     const fromClient = new FrameReader(true);
     const fromServer = new FrameReader(false);
     let parsed = '';
-    let completed: string[] = [];
+    // Server bytes go out in order; once one chunk is held back, the ones after it queue behind it.
+    let outbound: Promise<void> | undefined;
     client.on('data', (chunk: Buffer) => {
       server.write(chunk);
       fromClient.push(chunk, (type, body) => {
@@ -128,22 +135,31 @@ export class WireCounter {
       });
     });
     server.on('data', (chunk: Buffer) => {
-      client.write(chunk);
+      let holdMs = 0;
       fromServer.push(chunk, (type) => {
         if (type === 'C' || type === 'E') {
           const label = pending.shift() ?? 'connection set-up';
           this.#counts.statements += 1;
           this.#counts.byLabel[label] = (this.#counts.byLabel[label] ?? 0) + 1;
-          completed.push(label);
+          if (this.#delay?.label === label) holdMs = this.#delay.ms;
         }
         if (type === 'Z') {
           this.#counts.roundTrips += 1;
-          this.#counts.roundTripLog.push({ at: performance.now(), labels: completed });
-          completed = [];
           // Whatever the server skipped after an error in this round trip will never complete.
           pending.length = 0;
         }
       });
+      if (holdMs === 0 && outbound === undefined) {
+        client.write(chunk);
+        return;
+      }
+      const queued: Promise<void> = (outbound ?? Promise.resolve())
+        .then(() => (holdMs > 0 ? new Promise<void>((resolve) => setTimeout(resolve, holdMs)) : undefined))
+        .then(() => {
+          client.write(chunk);
+          if (outbound === queued) outbound = undefined;
+        });
+      outbound = queued;
     });
     const end = () => {
       client.destroy();
