@@ -1,5 +1,5 @@
 // CPU time of each process in a measured window, and of the rest of the machine (the noise, shown rather than hidden).
-import { cpuSeconds, machineBusySeconds, treeCpuSeconds } from './processes.js';
+import { cpuSeconds, cpuSplit, machineBusySeconds, treeCpuSeconds } from './processes.js';
 
 /** Processes whose CPU is read at both ends of a window; `postgres` is a process tree (postmaster + backends). */
 export interface Watched {
@@ -14,6 +14,8 @@ export interface CpuUse {
   wallSeconds: number;
   /** CPU seconds of each watched role. */
   server: number;
+  /** The part of `server` spent in the kernel (stime). */
+  serverSystem: number;
   emulator: number;
   postgres: number;
   caller: number;
@@ -24,8 +26,8 @@ export interface CpuUse {
 async function read(watched: Watched) {
   const self = process.cpuUsage();
   const selfSeconds = (self.user + self.system) / 1e6;
-  const [server, emulator, postgres, caller, machine] = await Promise.all([
-    watched.server !== undefined ? cpuSeconds(watched.server) : 0,
+  const [serverSplit, emulator, postgres, caller, machine] = await Promise.all([
+    watched.server !== undefined ? cpuSplit(watched.server) : { user: 0, system: 0 },
     cpuSeconds(watched.emulator),
     watched.postgres !== undefined ? treeCpuSeconds(watched.postgres) : 0,
     watched.caller !== undefined ? cpuSeconds(watched.caller) : selfSeconds,
@@ -33,7 +35,8 @@ async function read(watched: Watched) {
   ]);
   // With the caller in a process of its own, this one (sampling, IPC) is neither caller nor "other".
   const bench = watched.caller !== undefined ? selfSeconds : 0;
-  return { server, emulator, postgres, caller, bench, machine, wall: performance.now() / 1000 };
+  const server = serverSplit.user + serverSplit.system;
+  return { server, serverSystem: serverSplit.system, emulator, postgres, caller, bench, machine, wall: performance.now() / 1000 };
 }
 
 export class CpuWindow {
@@ -51,12 +54,13 @@ export class CpuWindow {
 
   async close(): Promise<CpuUse> {
     const end = await read(this.#watched);
-    const d = (key: 'server' | 'emulator' | 'postgres' | 'caller' | 'bench' | 'machine' | 'wall') => end[key] - this.#start[key];
+    const d = (key: 'server' | 'serverSystem' | 'emulator' | 'postgres' | 'caller' | 'bench' | 'machine' | 'wall') => end[key] - this.#start[key];
     const wall = d('wall');
     const known = d('server') + d('emulator') + d('postgres') + d('caller') + d('bench');
     return {
       wallSeconds: wall,
       server: d('server'),
+      serverSystem: d('serverSystem'),
       emulator: d('emulator'),
       postgres: d('postgres'),
       caller: d('caller'),

@@ -124,8 +124,14 @@ async function statFields(pid: number): Promise<string[]> {
 
 /** utime + stime of a process, in seconds, from /proc/<pid>/stat (10 ms resolution). */
 export async function cpuSeconds(pid: number): Promise<number> {
+  const { user, system } = await cpuSplit(pid);
+  return user + system;
+}
+
+/** utime and stime apart: kernel time is where loopback TCP and file writes show up. */
+export async function cpuSplit(pid: number): Promise<{ user: number; system: number }> {
   const fields = await statFields(pid);
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  return { user: Number(fields[11]) / CLOCK_TICKS, system: Number(fields[12]) / CLOCK_TICKS };
 }
 
 /**

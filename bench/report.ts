@@ -148,7 +148,8 @@ function pointRows(result: BenchResult, work: Work): string[][] {
       fixed(p.recorded.latencyMs.p99, 2),
       isGateway && direct ? signed(p.recorded.latencyMs.p50 - direct.recorded.latencyMs.p50) : '-',
       isGateway && direct ? signed(p.recorded.latencyMs.p99 - direct.recorded.latencyMs.p99) : '-',
-      isGateway ? fixed(p.cpuUsPerOp.server) : '-',
+      p.target !== 'direct' ? fixed(p.cpuUsPerOp.server) : '-',
+      p.target !== 'direct' ? fixed(p.cpuUsPerOp.serverSystem) : '-',
       p.target === 'postgresql' ? fixed(p.cpuUsPerOp.postgres) : '-',
       fixed(p.cpuUsPerOp.emulator),
       fixed(p.cpuUsPerOp.caller),
@@ -161,7 +162,7 @@ function pointRows(result: BenchResult, work: Work): string[][] {
   return rows;
 }
 
-const POINT_HEAD = ['target ×callers', 'ops/s', '÷direct', '÷bare', 'p50 ms', 'p99 ms', '+p50', '+p99', 'gw µs/op', 'pg µs/op', 'emu µs/op', 'caller µs/op', 'Stripe/op', 'ops', 'other %', 'check'];
+const POINT_HEAD = ['target ×callers', 'ops/s', '÷direct', '÷bare', 'p50 ms', 'p99 ms', '+p50', '+p99', 'server µs/op', 'of it sys', 'pg µs/op', 'emu µs/op', 'caller µs/op', 'Stripe/op', 'ops', 'other %', 'check'];
 
 export function renderReport(result: BenchResult): string {
   const m = result.machine;
