@@ -1,6 +1,6 @@
 // The benchmark's output: the run's numbers as JSON for tools, the ratios and targets as tables for people.
 import { execFileSync } from 'node:child_process';
-import { cpus, freemem, release, totalmem } from 'node:os';
+import { cpus, release, totalmem } from 'node:os';
 import type { GatewayKind } from './gateway.js';
 import type { PointResult, Target, Work } from './points.js';
 import type { ProbeGroup } from './probe.js';
@@ -60,8 +60,6 @@ export function describeMachine(): BenchResult['machine'] {
     node: process.version,
   };
 }
-
-export const freeMemoryGiB = (): number => Math.round((freemem() / 2 ** 30) * 10) / 10;
 
 /** Decimal megabytes, the unit the targets are stated in. */
 const mb = (bytes: number): number => Math.round(bytes / 1e5) / 10;
