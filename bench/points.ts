@@ -20,7 +20,7 @@ export interface PointResult {
   /** Operations the server itself finished in the window (the gateway's own count: cut-off requests included). */
   served: number;
   /** CPU per served operation, in µs: the server (gateway or bare route), PostgreSQL, the emulator, the caller. */
-  cpuUsPerOp: { server: number; serverSystem: number; postgres: number; emulator: number; caller: number };
+  cpuUsPerOp: { server: number; serverSystem: number; postgres: number | null; emulator: number; caller: number };
   /** Server CPU in % of one core over the window (100 = one core busy). */
   serverCpuPercent: number;
   otherCpuPercent: number;
@@ -52,9 +52,10 @@ const DRAIN_MS = 200;
 
 const round = (n: number, digits = 1): number => Math.round(n * 10 ** digits) / 10 ** digits;
 
-function perOp(cpu: CpuUse, served: number): PointResult['cpuUsPerOp'] {
+/** `postgresWatched`: PostgreSQL runs here and its processes were read (not so for a server given by URL). */
+function perOp(cpu: CpuUse, served: number, postgresWatched = false): PointResult['cpuUsPerOp'] {
   const us = (seconds: number) => round((seconds * 1e6) / Math.max(1, served));
-  return { server: us(cpu.server), serverSystem: us(cpu.serverSystem), postgres: us(cpu.postgres), emulator: us(cpu.emulator), caller: us(cpu.caller) };
+  return { server: us(cpu.server), serverSystem: us(cpu.serverSystem), postgres: postgresWatched ? us(cpu.postgres) : null, emulator: us(cpu.emulator), caller: us(cpu.caller) };
 }
 
 /** The route label the gateway's metrics use for a kind of work. */
@@ -108,7 +109,7 @@ export async function gatewayPoint(
     callers,
     recorded,
     served,
-    cpuUsPerOp: perOp(cpu, served),
+    cpuUsPerOp: perOp(cpu, served, gateway.kind === 'postgresql' && ctx.postgresPid !== undefined),
     serverCpuPercent: round((cpu.server / cpu.wallSeconds) * 100),
     otherCpuPercent: round(cpu.otherPercent),
     stripeCallsPerOp: Object.fromEntries(Object.entries(calls).map(([op, n]) => [op, round(n / Math.max(1, served), 2)])),

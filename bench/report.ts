@@ -148,7 +148,7 @@ function pointRows(result: BenchResult, work: Work): string[][] {
       isGateway && direct ? signed(p.recorded.latencyMs.p99 - direct.recorded.latencyMs.p99) : '-',
       p.target !== 'direct' ? fixed(p.cpuUsPerOp.server) : '-',
       p.target !== 'direct' ? fixed(p.cpuUsPerOp.serverSystem) : '-',
-      p.target === 'postgresql' ? fixed(p.cpuUsPerOp.postgres) : '-',
+      p.cpuUsPerOp.postgres !== null ? fixed(p.cpuUsPerOp.postgres) : '-',
       fixed(p.cpuUsPerOp.emulator),
       fixed(p.cpuUsPerOp.caller),
       fixed(sumCalls(p.stripeCallsPerOp), 2),
