@@ -21,7 +21,18 @@ export interface ProfileSummary {
   idleMs: number;
   top: { name: string; where: string; selfMs: number; percent: number }[];
   byOrigin: { origin: string; selfMs: number; percent: number }[];
+  /** The native write calls (socket and file), by who made them: the profile's largest entries, otherwise anonymous. */
+  writesBy: { writer: string; selfMs: number; percent: number }[];
 }
+
+const WRITES = new Set(['writev', 'writeBuffer', 'writeString', 'writeUtf8String', 'writeLatin1String', 'writeAsciiString']);
+/** The first ancestor that names the writer decides (checked from the write upwards). */
+const WRITERS: [RegExp, string][] = [
+  [/sonic-boom/, 'log lines (pino → sonic-boom → file)'],
+  [/node_modules\/pg(-pool|-protocol)?\//, 'PostgreSQL queries (pg)'],
+  [/fastify\/lib\/reply/, 'HTTP answers (Fastify reply)'],
+  [/node:_http_client|node_modules\/stripe\//, 'Stripe requests (SDK → http client)'],
+];
 
 /** Where a function lives: a package, Node itself, the gateway's own compiled code, or V8's bookkeeping. */
 export function originOf(url: string, functionName: string): string {
@@ -53,6 +64,16 @@ export function summarise(profile: CpuProfile, topN = 25, window?: { startUs: nu
   });
   const byFunction = new Map<string, { name: string; where: string; us: number }>();
   const byOrigin = new Map<string, number>();
+  const writesBy = new Map<string, number>();
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const child of n.children ?? []) parent.set(child, n.id);
+  const writerOf = (id: number): string => {
+    for (let at = parent.get(id); at !== undefined; at = parent.get(at)) {
+      const url = byId.get(at)?.callFrame.url ?? '';
+      for (const [pattern, writer] of WRITERS) if (pattern.test(url)) return writer;
+    }
+    return 'other writes';
+  };
   let idleUs = 0;
   let busyUs = 0;
   for (const [id, us] of self) {
@@ -69,6 +90,10 @@ export function summarise(profile: CpuProfile, topN = 25, window?: { startUs: nu
     const entry = byFunction.get(key) ?? { name, where, us: 0 };
     entry.us += us;
     byFunction.set(key, entry);
+    if (frame.url === '' && WRITES.has(frame.functionName)) {
+      const writer = writerOf(id);
+      writesBy.set(writer, (writesBy.get(writer) ?? 0) + us);
+    }
     const origin = originOf(frame.url, frame.functionName);
     byOrigin.set(origin, (byOrigin.get(origin) ?? 0) + us);
   }
@@ -85,5 +110,6 @@ export function summarise(profile: CpuProfile, topN = 25, window?: { startUs: nu
       .sort((a, b) => b[1] - a[1])
       .slice(0, topN)
       .map(([origin, us]) => ({ origin, selfMs: ms(us), percent: pct(us) })),
+    writesBy: [...writesBy.entries()].sort((a, b) => b[1] - a[1]).map(([writer, us]) => ({ writer, selfMs: ms(us), percent: pct(us) })),
   };
 }
