@@ -5,7 +5,7 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
-import { attemptBudgetMs, reconcileLeaseMs } from './budget.js';
+import { attemptBudgetMs, batchItemLeaseMs, reconcileLeaseMs } from './budget.js';
 import type { Config } from './config.js';
 import { authHook, CallerRateLimiter } from './http/auth.js';
 import { createBusinessMetrics, registerBusinessMetrics } from './http/business-metrics.js';
@@ -18,6 +18,7 @@ import { registerPacingMetrics } from './http/pacing-metrics.js';
 import { openApiDocument, transformDocument, transformWithExamples } from './http/openapi.js';
 import { trackRequestLogger } from './http/request-context.js';
 import { errorHandler, sendProblem, toGatewayError, validationError } from './http/problem.js';
+import { batchRoutes } from './http/routes/batches.js';
 import { operationRoutes } from './http/routes/operations.js';
 import { paymentRoutes } from './http/routes/payments.js';
 import { refundRoutes } from './http/routes/refunds.js';
@@ -29,6 +30,7 @@ import { eventRoutes } from './http/routes/events.js';
 import { createLedger } from './ledger/create-ledger.js';
 import { registerLifecycleMetrics } from './lifecycle/lifecycle-metrics.js';
 import { ReconcileJob } from './lifecycle/reconcile-job.js';
+import { BatchWorker } from './refunds/batch-worker.js';
 import { EventFeed } from './refunds/event-feed.js';
 import { GatewayError } from './refunds/gateway-error.js';
 import type { Ledger } from './refunds/ledger.js';
@@ -166,6 +168,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     lockWaitMs: config.lockWaitMs,
     attemptBudgetMs: attemptBudgetMs(config),
     onIndexError: (err, refundId) => requestLog().warn({ err, refund_id: refundId }, 'refund index write failed'),
+    onBatchQueued: () => batchWorker.wake(),
   });
 
   app.setValidatorCompiler(passThroughValidator);
@@ -231,6 +234,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(refundRoutes, services);
+  await app.register(batchRoutes, services);
   await app.register(paymentRoutes, services);
   await app.register(eventRoutes, { feed: new EventFeed({ ledger, seesAll: (id) => receivers.get(id)?.all === true }) });
   await app.register(operationRoutes, { ledger, gateway, metrics, stripeCheckTtlMs: 5_000 });
@@ -297,6 +301,21 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       .heartbeat({ replica: replicaId, now: now(), staleAfterMs: HEARTBEAT_INTERVAL_MS * 3 })
       .then((replicas) => pacer.setReplicas(replicas))
       .catch((err: unknown) => app.log.warn({ err }, 'replica heartbeat failed; the Stripe rate share stays as it was'));
+  // Every process runs batch items; the ledger gives each item to one run at a time, whichever replica it is on.
+  const batchWorker = new BatchWorker({
+    ledger,
+    refunds: services.refunds,
+    concurrency: config.batchConcurrency,
+    leaseMs: batchItemLeaseMs(config),
+    now,
+    onRun: (run) => {
+      metrics.observeBatchItem(run.outcome);
+      if (run.outcome === 'retry' || run.outcome === 'failed') {
+        app.log.warn({ batch: run.batchId, item: run.key, attempts: run.attempts, outcome: run.outcome, code: run.code }, 'batch item did not succeed');
+      }
+    },
+    onError: (err) => app.log.warn({ err }, 'batch worker failed; it goes on'),
+  });
   const sender = new EventSender({
     ledger,
     receivers,
@@ -315,6 +334,12 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       .pruneIdempotency(new Date(now().getTime() - config.idempotencyRetentionDays * 86_400_000))
       .then((count) => count > 0 && app.log.info({ count }, 'pruned idempotency records'))
       .catch((err: unknown) => app.log.warn({ err }, 'pruning idempotency records failed'));
+  // An ended batch is kept as long as its items' keys are remembered.
+  const pruneBatches = () =>
+    ledger
+      .pruneBatches(new Date(now().getTime() - config.idempotencyRetentionDays * 86_400_000))
+      .then((count) => count > 0 && app.log.info({ count }, 'pruned refund batches'))
+      .catch((err: unknown) => app.log.warn({ err }, 'pruning refund batches failed'));
   const pruneStripeEvents = () =>
     ledger
       .pruneStripeEvents(new Date(now().getTime() - STRIPE_EVENT_RETENTION_MS))
@@ -325,15 +350,17 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     await heartbeat();
     heartbeatTimer = setInterval(heartbeat, HEARTBEAT_INTERVAL_MS).unref();
     sender.start();
+    batchWorker.start();
     reconcileJob.start();
     void prune();
     void pruneStripeEvents();
-    pruneTimer = setInterval(() => void Promise.all([prune(), pruneStripeEvents()]), IDEMPOTENCY_PRUNE_INTERVAL_MS).unref();
+    void pruneBatches();
+    pruneTimer = setInterval(() => void Promise.all([prune(), pruneStripeEvents(), pruneBatches()]), IDEMPOTENCY_PRUNE_INTERVAL_MS).unref();
   });
   app.addHook('onClose', async () => {
     clearInterval(pruneTimer);
     clearInterval(heartbeatTimer);
-    await Promise.all([sender.stop(), reconcileJob.stop()]);
+    await Promise.all([sender.stop(), reconcileJob.stop(), batchWorker.stop()]);
     if (ownLedger) await ledger.close();
   });
   return app;

@@ -1,7 +1,10 @@
 // Mappers from domain objects to the contract's JSON (snake_case, RFC 3339 timestamps).
+import type { BatchItem, RefundBatch } from '../refunds/batch.js';
 import type { EventObjectType, GatewayEvent } from '../refunds/events.js';
+import { GatewayError } from '../refunds/gateway-error.js';
 import type { PaymentPicture } from '../refunds/payment-picture.js';
 import type { Refund } from '../refunds/types.js';
+import { problemBody } from './problem.js';
 
 export const rfc3339 = (unixSeconds: number): string => new Date(unixSeconds * 1000).toISOString().replace('.000Z', 'Z');
 
@@ -37,10 +40,37 @@ export const paymentDto = (p: PaymentPicture) => ({
   has_more_refunds: p.hasMoreRefunds,
 });
 
+export const batchDto = (b: RefundBatch) => ({
+  id: b.id,
+  status: b.status,
+  counts: { ...b.counts },
+  created: rfc3339(b.created),
+  completed_at: b.completedAt === null ? null : rfc3339(b.completedAt),
+  requested_by: b.requestedBy,
+});
+
+/** An item with what was asked (the payment, the amount if one was given) and its answer: a refund, a refund request or a problem. */
+export const batchItemDto = (item: BatchItem) => ({
+  key: item.key,
+  status: item.status,
+  charge: item.request.charge ?? null,
+  payment_intent: item.request.payment_intent ?? null,
+  amount: item.request.amount ?? null,
+  currency: item.request.currency ?? null,
+  refund: item.refund === null ? null : refundDto(item.refund),
+  // The refund path's own answer for it, as POST /v1/refunds would give it (contract v1.1, approvals).
+  refund_request: (item.refundRequest ?? null) as { id: string } | null,
+  problem:
+    item.problem === null
+      ? null
+      : problemBody(new GatewayError(item.problem.code, item.problem.detail, { fields: item.problem.fields, replayOf: item.problem.requestId }), item.problem.requestId),
+});
+
 /** Each kind of object an event can be about, to its contract JSON. */
-type EventObjectDto = ReturnType<typeof refundDto>;
+type EventObjectDto = ReturnType<typeof refundDto> | ReturnType<typeof batchDto>;
 const EVENT_OBJECT_DTO: Record<EventObjectType, (object: never) => EventObjectDto> = {
   refund: (object: Refund) => refundDto(object),
+  refund_batch: (object: RefundBatch) => batchDto(object),
 };
 
 /** An event as callers receive it, pushed or pulled: the same JSON either way. */

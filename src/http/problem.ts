@@ -12,7 +12,10 @@ export interface FieldProblem {
   message: string;
 }
 
-export function problemBody(error: GatewayError, requestId: string): Record<string, unknown> {
+/** The members every problem has, plus the fields its code attaches. */
+export type ProblemBody = { type: string; title: string; status: number; code: string; detail: string; request_id: string } & Record<string, unknown>;
+
+export function problemBody(error: GatewayError, requestId: string): ProblemBody {
   const status = ERROR_STATUS[error.code];
   return {
     type: 'about:blank',

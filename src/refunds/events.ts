@@ -1,16 +1,16 @@
 // Events to callers: what changed, about which object, for whom; the ledger stores them with the change itself.
 import { randomBytes } from 'node:crypto';
 
-/** The contract lists refund_request.* and refund_batch.completed too; they join as those objects are built. */
-export const EVENT_TYPES = ['refund.created', 'refund.updated'] as const;
+/** The contract lists refund_request.* too; they join as those objects are built. */
+export const EVENT_TYPES = ['refund.created', 'refund.updated', 'refund_batch.completed'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
-export type EventObjectType = 'refund';
+export type EventObjectType = 'refund' | 'refund_batch';
 
 export interface GatewayEvent {
   id: string;
   type: EventType;
-  /** The caller whose object it is; null for refunds not made through the gateway (Dashboard). */
+  /** The caller whose object it is (a batch's sender); null for refunds not made through the gateway (Dashboard). */
   owner: string | null;
   objectType: EventObjectType;
   objectId: string;

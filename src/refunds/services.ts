@@ -1,4 +1,5 @@
-// Builds the three services of the refunds room from the two ports and the settings they share.
+// Builds the services of the refunds room from the two ports and the settings they share.
+import { BatchService } from './batch-service.js';
 import type { Ledger } from './ledger.js';
 import type { PaymentGateway } from './payment-gateway.js';
 import { PaymentService } from './payment-service.js';
@@ -15,12 +16,15 @@ export interface RefundServicesDeps {
   attemptBudgetMs: number;
   /** Told when the refund index could not be written (the answer to the caller does not change). */
   onIndexError?: (error: unknown, refundId: string) => void;
+  /** Told when a new batch is stored (the batch worker starts on it at once). */
+  onBatchQueued?: () => void;
 }
 
 export interface RefundServices {
   refunds: RefundService;
   reads: RefundReads;
   payments: PaymentService;
+  batches: BatchService;
 }
 
 export function createRefundServices(deps: RefundServicesDeps): RefundServices {
@@ -31,5 +35,6 @@ export function createRefundServices(deps: RefundServicesDeps): RefundServices {
     reads,
     refunds: new RefundService({ gateway, locks: ledger.paymentLocks, reads, idempotency, lockWaitMs: deps.lockWaitMs }),
     payments: new PaymentService({ gateway, idempotency }),
+    batches: new BatchService({ ledger, idempotency, now, ...(deps.onBatchQueued ? { onQueued: deps.onBatchQueued } : {}) }),
   };
 }

@@ -10,6 +10,7 @@ import { JOB_COLUMNS, toJobState, untaken, type JobRow } from '../job-rows.js';
 import { guarded } from '../ledger-errors.js';
 import { listIndexedRefunds } from '../refund-list.js';
 import { readTime, REFUND_COLUMNS, refundParams, toRefund, type RefundRow } from '../refund-rows.js';
+import { sqliteBatches } from './sqlite-batches.js';
 
 /** `$1`, `$2`… in SQL, bound from an array: better-sqlite3 reads `$1` as the named parameter "1". */
 const named = (params: readonly unknown[]): Record<string, unknown> => Object.fromEntries(params.map((value, i) => [String(i + 1), value]));
@@ -242,6 +243,7 @@ export function createSqliteLedger(db: Database.Database): Ledger {
         return { pending: Number(row?.pending ?? 0), oldestPendingSeconds: oldest ? Math.max(0, (now.getTime() - oldest.getTime()) / 1000) : null };
       }),
     heartbeat: async () => 1,
+    ...sqliteBatches({ db, all, write }),
     paymentLocks,
     ping: () => guarded(async () => void all('SELECT 1')),
     close: async () => {
