@@ -10,6 +10,18 @@ export const batchId = z
 
 const itemKey = z.string().regex(/^[\x20-\x7e]{1,255}$/, 'an item key is 1–255 printable ASCII characters');
 
+/**
+ * As POST /v1/refunds's amount, but a fraction does not stop zod from checking the rest of the batch (an integer
+ * check aborts its whole parse, and the duplicate keys would go unreported in the same answer).
+ */
+const itemAmount = z
+  .number()
+  .multipleOf(1, 'must be an integer in minor units')
+  .min(1)
+  .max(99_999_999)
+  .optional()
+  .meta({ type: 'integer', description: 'Minor units. Omitted: everything still refundable.', example: 2500 } as Record<string, unknown>);
+
 const batchItemBody = z
   .strictObject({
     key: itemKey.meta({
@@ -18,6 +30,7 @@ const batchItemBody = z
       example: 'order-42-refund',
     }),
     ...refundBodyFields,
+    amount: itemAmount,
   })
   .superRefine(exactlyOnePayment);
 
@@ -28,14 +41,22 @@ export const createBatchBody = z
       .array(batchItemBody)
       .min(1, 'a batch has at least one item')
       .max(MAX_BATCH_ITEMS, `a batch has at most ${MAX_BATCH_ITEMS} items`)
-      .superRefine((items, ctx) => {
-        const first = new Map<string, number>();
-        items.forEach((item, index) => {
-          const seen = first.get(item.key);
-          if (seen === undefined) first.set(item.key, index);
-          else ctx.addIssue({ code: 'custom', path: [index, 'key'], message: `the key "${item.key}" is already used by /items/${seen}` });
-        });
-      }),
+      .superRefine(
+        (items, ctx) => {
+          // It runs whatever came before it: `items` may not even be an array.
+          if (!Array.isArray(items)) return;
+          const first = new Map<string, number>();
+          items.forEach((item: { key?: unknown } | undefined, index) => {
+            // An item that is not an object has no key here (its own problem is reported by the item schema).
+            if (typeof item?.key !== 'string') return;
+            const seen = first.get(item.key);
+            if (seen === undefined) first.set(item.key, index);
+            else ctx.addIssue({ code: 'custom', path: [index, 'key'], message: `the key "${item.key}" is already used by /items/${seen}` });
+          });
+        },
+        // Even when some items failed: every problem is listed at once.
+        { when: () => true },
+      ),
   })
   .meta({
     id: 'CreateRefundBatchRequest',
