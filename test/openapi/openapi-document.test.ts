@@ -33,8 +33,24 @@ describe('openapi/openapi.json', () => {
     const doc = JSON.parse(await readFile(OPENAPI_PATH, 'utf8')) as { openapi: string; paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths).sort()).toEqual(
-      ['/healthz', '/metrics', '/readyz', '/v1/events', '/v1/payment-intents/{id}/cancel', '/v1/payments/{id}', '/v1/refunds', '/v1/refunds/{id}', '/v1/webhooks/stripe'].sort(),
+      [
+        '/healthz',
+        '/metrics',
+        '/readyz',
+        '/v1/events',
+        '/v1/payment-intents/{id}/cancel',
+        '/v1/payments/{id}',
+        '/v1/refund-batches',
+        '/v1/refund-batches/{id}',
+        '/v1/refund-batches/{id}/cancel',
+        '/v1/refund-batches/{id}/items',
+        '/v1/refunds',
+        '/v1/refunds/{id}',
+        '/v1/webhooks/stripe',
+      ].sort(),
     );
+    // A batch is accepted (202), checked whole (400, 413, 415), replayed or refused by its key (409, 422); never a Stripe error.
+    expect(Object.keys(doc.paths['/v1/refund-batches']!.post!.responses).sort()).toEqual(['202', '400', '401', '403', '409', '413', '415', '422', '429', '500', '503'].sort());
     expect(Object.keys(doc.paths['/v1/refunds']!.post!.responses).sort()).toEqual(
       ['201', '400', '401', '403', '404', '409', '413', '415', '422', '429', '500', '502', '503', '504'].sort(),
     );
