@@ -180,6 +180,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   let draining = false;
   app.addHook('preClose', async () => {
     draining = true;
+    // No new batch item is taken while the requests in flight are answered; those running end before the ledger closes.
+    void batchWorker.stop();
   });
   // While draining, a connection that goes idle after its answer is closed at once: kept alive, it would hold the
   // close open until its keep-alive timeout, long after the last attempt in flight was answered. (A request already

@@ -38,6 +38,8 @@ const RETRYABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
 /** Runs per item before a failure that says nothing final becomes its answer (a crash mid-run counts as one). */
 export const MAX_ITEM_ATTEMPTS = 8;
 const FIRST_RETRY_MS = 1_000;
+/** After a failed look at the ledger, the next one waits this many polls. */
+const ERROR_BACKOFF_POLLS = 10;
 const LAST_RETRY_MS = 60_000;
 
 /** 1 s doubling to 60 s after each run that failed, or later if the failure said when to come back. */
@@ -133,7 +135,10 @@ export class BatchWorker {
     else this.#schedule(0);
   }
 
-  /** Stops taking items and waits for those running (each ends within its refund attempt's budget). */
+  /**
+   * Stops taking items and waits for those running (each ends within its refund attempt's budget). Called when the
+   * gateway starts to close, and again when the ledger is about to close: both wait for the same runs.
+   */
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#timer);
@@ -154,6 +159,8 @@ export class BatchWorker {
       nextMs = await this.#takeAndRun();
     } catch (error) {
       this.#options.onError?.(error);
+      // The ledger is down or slow: look again later rather than every poll (and log every poll).
+      nextMs = this.#options.pollMs * ERROR_BACKOFF_POLLS;
     } finally {
       this.#looking = false;
       this.#schedule(this.#soon ? 0 : nextMs);
