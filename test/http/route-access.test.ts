@@ -54,6 +54,10 @@ describe('every registered /v1 route', () => {
         'GET /v1/payments/:id',
         'POST /v1/payment-intents/:id/cancel',
         'POST /v1/webhooks/stripe',
+        'POST /v1/refund-batches',
+        'GET /v1/refund-batches/:id',
+        'GET /v1/refund-batches/:id/items',
+        'POST /v1/refund-batches/:id/cancel',
         'GET /healthz',
       ]),
     );
