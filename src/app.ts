@@ -218,7 +218,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   app.addHook('onResponse', async (request, reply) => {
     recordRequest(request, reply);
   });
-  registerBusinessMetrics(app, createBusinessMetrics(metrics.registry, () => ledger.connectionPools?.() ?? []));
+  const businessMetrics = createBusinessMetrics(metrics.registry, () => ledger.connectionPools?.() ?? []);
+  registerBusinessMetrics(app, businessMetrics);
 
   app.setNotFoundHandler(async (request, reply) => sendProblem(reply, unrouted(request, reply)));
 
@@ -312,6 +313,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     now,
     onRun: (run) => {
       metrics.observeBatchItem(run.outcome);
+      // Once per item: the run that stored its answer (a run that lost its lease to another does not count it too).
+      if (run.refund && !run.replayed && run.stored) businessMetrics.observeBatchRefund({ amount: run.refund.amount, currency: run.refund.currency, caller: run.caller });
       if (run.outcome === 'retry' || run.outcome === 'failed') {
         app.log.warn({ batch: run.batchId, item: run.key, attempts: run.attempts, outcome: run.outcome, code: run.code }, 'batch item did not succeed');
       }

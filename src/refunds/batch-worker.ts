@@ -80,9 +80,14 @@ export function decide(item: Pick<ClaimedBatchItem, 'batchId' | 'position' | 'at
 export interface ItemRun {
   batchId: string;
   key: string;
+  /** The batch's caller, in whose name the refund was asked for. */
+  caller: string;
   attempts: number;
   outcome: ItemResult['status'] | 'retry';
   code?: ErrorCode;
+  /** The refund made (refunded), and whether it was the stored answer of an earlier run of the same key. */
+  refund?: Refund;
+  replayed: boolean;
   /** False when the item's lease ran out first and another run took it (that run stores the same answer). */
   stored: boolean;
 }
@@ -190,9 +195,11 @@ export class BatchWorker {
     const { ledger, refunds, now } = this.#options;
     const caller: CallerContext = { callerId: item.requestedBy, requestId: itemRequestId(item.batchId, item.position) };
     let outcome: { value: RefundAnswer } | { error: unknown };
+    let replayed = false;
     try {
-      const { value } = await refunds.createRefund(caller, item.key, item.request, { route: BATCH_ITEM_ROUTE, priority: 'background' });
-      outcome = { value };
+      const answer = await refunds.createRefund(caller, item.key, item.request, { route: BATCH_ITEM_ROUTE, priority: 'background' });
+      outcome = { value: answer.value };
+      replayed = answer.replayed;
     } catch (error) {
       if (!(error instanceof GatewayError)) this.#options.onError?.(error);
       outcome = { error };
@@ -207,9 +214,12 @@ export class BatchWorker {
     this.#options.onRun?.({
       batchId: item.batchId,
       key: item.key,
+      caller: item.requestedBy,
       attempts: item.attempts,
       outcome: decision.kind === 'retry' ? 'retry' : decision.result.status,
       ...(code !== undefined ? { code } : {}),
+      ...(decision.kind === 'settle' && decision.result.status === 'refunded' ? { refund: decision.result.refund } : {}),
+      replayed,
       stored,
     });
   }

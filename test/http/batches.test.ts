@@ -4,6 +4,7 @@ import { startEmulator, type RunningEmulator } from '../../src/emulator/server.j
 import { agentCall, allItems, waitForEnd, type Call } from '../helpers/batches.js';
 import { createPayment, KEYS, refundPosts, startTestGateway, type TestGateway, type TestGatewayOptions } from '../helpers/gateway.js';
 import { openSqliteTestLedger, type TestLedger } from '../helpers/ledger.js';
+import { sampleValue } from '../helpers/prometheus.js';
 
 const opened: { close(): Promise<void> }[] = [];
 // Closed newest first: the gateway (and its worker) before the ledger and the emulator it uses.
@@ -195,6 +196,22 @@ describe('a batch running', () => {
     expect(posts.map((p) => p.status)).toEqual([500, 500, 200]);
     expect(new Set(posts.map((p) => p.idempotency_key)).size).toBe(1);
     expect((await gw.stripe.refunds.list({ charge: a!.charge! })).data).toHaveLength(1);
+  });
+});
+
+describe('a batch in the metrics', () => {
+  it('when a batch refunds, then its money counts with the refunds’ (once, a replayed item not again), and its item runs by outcome', async () => {
+    const { gw, call } = await gateway({ env: { BATCH_CONCURRENCY: '1' } });
+    const [a, b] = await payments(gw, 2);
+    const items = [{ key: 'm1', charge: a!.charge, amount: 700 }, { key: 'm2', charge: b!.charge, amount: 300 }, { key: 'm3', charge: 'ch_Missing' }];
+    await waitForEnd(call, (await call('POST', '/v1/refund-batches', { idempotencyKey: 'money-1', body: { items } })).body.id);
+    // The same item keys again in another batch: replays, no new money.
+    await waitForEnd(call, (await call('POST', '/v1/refund-batches', { idempotencyKey: 'money-2', body: { items } })).body.id);
+
+    const text = (await gw.http.get('/metrics')).text;
+    expect(sampleValue(text, 'gateway_refunded_amount_minor_units_total', { currency: 'usd', caller: 'billing' })).toBe(1_000);
+    expect(sampleValue(text, 'gateway_batch_item_runs_total', { outcome: 'refunded' })).toBe(4);
+    expect(sampleValue(text, 'gateway_batch_item_runs_total', { outcome: 'refused' })).toBe(2);
   });
 });
 
