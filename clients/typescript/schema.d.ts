@@ -1015,9 +1015,11 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description Batch accepted: every item checked and queued (or, with `idempotent-replayed: true`, the first answer to this key) */
             202: {
                 headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key. */
+                    "idempotent-replayed"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1127,7 +1129,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description The batch: its status and its items counted by status */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1217,7 +1219,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description A page of the batch’s items, in the order sent */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1309,7 +1311,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description The batch after the cancel: `canceled`, or still `running` until its started items end */
             200: {
                 headers: {
                     [name: string]: unknown;

@@ -81,7 +81,25 @@ describe('openapi/openapi.json', () => {
     const text = await readFile(OPENAPI_PATH, 'utf8');
     const doc = JSON.parse(text) as { components: { schemas: Record<string, unknown> } };
     const names = Object.keys(doc.components.schemas);
-    expect(names.sort()).toEqual(['CancelPaymentIntentRequest', 'CreateRefundRequest', 'Event', 'EventList', 'Payment', 'Problem', 'Refund', 'RefundList', 'StripeEvent', 'WebhookAck']);
+    expect(names.sort()).toEqual(
+      [
+        'CancelPaymentIntentRequest',
+        'CancelRefundBatchRequest',
+        'CreateRefundBatchRequest',
+        'CreateRefundRequest',
+        'Event',
+        'EventList',
+        'Payment',
+        'Problem',
+        'Refund',
+        'RefundBatch',
+        'RefundBatchItem',
+        'RefundBatchItemList',
+        'RefundList',
+        'StripeEvent',
+        'WebhookAck',
+      ].sort(),
+    );
     for (const name of names) expect({ name, referred: text.includes(`"#/components/schemas/${name}"`) }).toEqual({ name, referred: true });
   });
 });

@@ -4,7 +4,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { BatchService } from '../../refunds/batch-service.js';
 import { batchId, batchItemListQuery, batchItemListSchema, cancelBatchBody, createBatchBody } from '../batch-schemas.js';
 import { batchDto, batchItemDto } from '../dto.js';
-import { AUTHENTICATED, LEDGER, problemResponses } from '../responses.js';
+import { AUTHENTICATED, described, LEDGER, problemResponses, REPLAY_HEADER } from '../responses.js';
 import { batchSchema, idempotencyKeyHeader } from '../schemas.js';
 import { callerOf } from './caller.js';
 
@@ -28,7 +28,7 @@ export const batchRoutes: FastifyPluginAsyncZod<{ batches: BatchService }> = asy
         headers: z.object({ 'idempotency-key': idempotencyKeyHeader }),
         body: createBatchBody,
         response: {
-          202: batchSchema,
+          202: described('Batch accepted: every item checked and queued (or, with `idempotent-replayed: true`, the first answer to this key)', batchSchema, REPLAY_HEADER),
           ...problemResponses([
             ...AUTHENTICATED,
             'idempotency_key_missing',
@@ -58,7 +58,7 @@ export const batchRoutes: FastifyPluginAsyncZod<{ batches: BatchService }> = asy
         tags: ['batches'],
         security: [{ bearerAuth: [] }],
         params: z.strictObject({ id: batchId }),
-        response: { 200: batchSchema, ...problemResponses([...AUTHENTICATED, 'not_found', ...LEDGER]) },
+        response: { 200: described('The batch: its status and its items counted by status', batchSchema), ...problemResponses([...AUTHENTICATED, 'not_found', ...LEDGER]) },
       },
     },
     async (request) => batchDto(await batches.get(request.params.id)),
@@ -76,7 +76,7 @@ export const batchRoutes: FastifyPluginAsyncZod<{ batches: BatchService }> = asy
         security: [{ bearerAuth: [] }],
         params: z.strictObject({ id: batchId }),
         querystring: batchItemListQuery,
-        response: { 200: batchItemListSchema, ...problemResponses([...AUTHENTICATED, 'not_found', ...LEDGER]) },
+        response: { 200: described('A page of the batch’s items, in the order sent', batchItemListSchema), ...problemResponses([...AUTHENTICATED, 'not_found', ...LEDGER]) },
       },
     },
     async (request) => {
@@ -108,7 +108,7 @@ export const batchRoutes: FastifyPluginAsyncZod<{ batches: BatchService }> = asy
         params: z.strictObject({ id: batchId }),
         body: cancelBatchBody.optional().transform((b) => b ?? {}),
         response: {
-          200: batchSchema,
+          200: described('The batch after the cancel: `canceled`, or still `running` until its started items end', batchSchema),
           ...problemResponses([...AUTHENTICATED, 'payload_too_large', 'unsupported_media_type', 'not_found', ...LEDGER]),
         },
       },
