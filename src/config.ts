@@ -167,6 +167,8 @@ const envSchema = z
       .string()
       .regex(/^whsec_\S+$/, 'must start with whsec_')
       .optional(),
+    // Batch items one process runs at once: each holds a payment's turn and a lock connection while it runs.
+    BATCH_CONCURRENCY: int(1, 64).default(8),
     // 0 turns reconciliation off; below 100 ms it would do little but ask Stripe for its event list.
     RECONCILE_INTERVAL_MS: int(0, 86_400_000)
       .refine((ms) => ms === 0 || ms >= 100, 'must be 0 (off) or at least 100')
@@ -242,6 +244,8 @@ export interface Config {
   reconcileIntervalMs: number;
   /** Outbound event deliveries in flight per process. */
   eventsDeliveryConcurrency: number;
+  /** Batch items run at once per process. */
+  batchConcurrency: number;
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
@@ -290,6 +294,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
     webhookSecret: e.STRIPE_WEBHOOK_SECRET,
     reconcileIntervalMs: e.RECONCILE_INTERVAL_MS,
     eventsDeliveryConcurrency: e.EVENTS_DELIVERY_CONCURRENCY,
+    batchConcurrency: e.BATCH_CONCURRENCY,
   };
   return { ok: true, config: deepFreeze(config) };
 }

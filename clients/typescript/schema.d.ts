@@ -143,6 +143,83 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/refund-batches": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send many refunds as one job
+         * @description 1 to 10 000 items, each a body of POST /v1/refunds with its own `key`. Every item is checked at once: a 400 lists each problem by JSON Pointer (`/items/17/amount`) and queues nothing. Each item then runs through exactly the path of POST /v1/refunds, its `key` as Idempotency-Key (scoped to your caller and the batch route), paced under Stripe’s limit behind interactive requests. The body is bound by BODY_LIMIT_BYTES (64 KiB by default, about 600 items): a large batch needs a larger limit. Idempotency-Key is required: a retry with the same key and body replays the 202 with `idempotent-replayed: true`, the same batch.
+         */
+        post: operations["createRefundBatch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/refund-batches/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A batch’s progress: its status and its items counted by status */
+        get: operations["getRefundBatch"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/refund-batches/{id}/items": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A batch’s items in the order sent, each with its refund, refund request or problem
+         * @description Filter with `status`; page with `starting_after` (the last item `key` you have).
+         */
+        get: operations["listRefundBatchItems"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/refund-batches/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel the items not started
+         * @description Items not started become `canceled` and never reach Stripe; items already started run to their answer. The batch is `canceled` once none is running. Canceling again, or canceling an ended batch, changes nothing and answers the batch as it is, so an Idempotency-Key is accepted but not needed. No body (or an empty one).
+         */
+        post: operations["cancelRefundBatch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/payments/{id}": {
         parameters: {
             query?: never;
@@ -530,6 +607,48 @@ export interface components {
         };
         /**
          * @example {
+         *       "id": "rb_5d1f0c2a9b8e7d6c5b4a3f2e",
+         *       "status": "running",
+         *       "counts": {
+         *         "total": 3,
+         *         "pending": 1,
+         *         "refunded": 1,
+         *         "refused": 1,
+         *         "awaiting_approval": 0,
+         *         "failed": 0,
+         *         "canceled": 0
+         *       },
+         *       "created": "2026-11-27T17:48:07Z",
+         *       "completed_at": null,
+         *       "requested_by": "billing"
+         *     }
+         */
+        RefundBatch: {
+            id: string;
+            /** @enum {string} */
+            status: "queued" | "running" | "completed" | "canceled";
+            /** @description Items by status; they add up to `total`. */
+            counts: {
+                total: number;
+                /** @description Not answered yet: waiting, running, or to be retried. */
+                pending: number;
+                refunded: number;
+                refused: number;
+                awaiting_approval: number;
+                failed: number;
+                canceled: number;
+            };
+            /**
+             * @description RFC 3339, UTC
+             * @example 2026-11-27T17:48:07Z
+             */
+            created: string;
+            /** @description When its last item ended (completed, or canceled). */
+            completed_at: string | null;
+            requested_by: string;
+        };
+        /**
+         * @example {
          *       "id": "evt_5d1f0c2a9b8e7d6c5b4a3f2e",
          *       "type": "refund.updated",
          *       "created": "2026-11-27T17:48:07Z",
@@ -555,7 +674,7 @@ export interface components {
         Event: {
             id: string;
             /** @enum {string} */
-            type: "refund.created" | "refund.updated" | "refund_request.created" | "refund_request.approved" | "refund_request.rejected";
+            type: "refund.created" | "refund.updated" | "refund_request.created" | "refund_request.approved" | "refund_request.rejected" | "refund_batch.completed";
             /**
              * @description RFC 3339, UTC
              * @example 2026-11-27T17:48:07Z
@@ -564,8 +683,8 @@ export interface components {
             /** @description Rises by one per object: keep the highest you have seen. */
             sequence: number;
             data: {
-                /** @description A Refund (refund.*) or a RefundRequest (refund_request.*). */
-                object: components["schemas"]["Refund"] | components["schemas"]["RefundRequest"];
+                /** @description A Refund (refund.*), a RefundRequest (refund_request.*) or a RefundBatch (refund_batch.completed). */
+                object: components["schemas"]["Refund"] | components["schemas"]["RefundRequest"] | components["schemas"]["RefundBatch"];
                 /** @description The object’s status before this change; null when it is new. */
                 previous_status: string | null;
             };
@@ -574,6 +693,81 @@ export interface components {
             data: components["schemas"]["Event"][];
             has_more: boolean;
         };
+        /**
+         * @example {
+         *       "items": [
+         *         {
+         *           "key": "order-41-refund",
+         *           "payment_intent": "pi_DemoSucceeded",
+         *           "amount": 1000
+         *         },
+         *         {
+         *           "key": "order-42-refund",
+         *           "charge": "ch_DemoPartlyRefunded",
+         *           "reason": "duplicate",
+         *           "metadata": {
+         *             "order": "42"
+         *           }
+         *         }
+         *       ]
+         *     }
+         */
+        CreateRefundBatchRequest: {
+            items: {
+                /**
+                 * @description The item’s own idempotency key, scoped to your caller id and the batch route: across all your batches, one key makes at most one refund.
+                 * @example order-42-refund
+                 */
+                key: string;
+                /** @example ch_3PdemoCharge */
+                charge?: string;
+                /** @example pi_DemoSucceeded */
+                payment_intent?: string;
+                /**
+                 * @description Minor units. Omitted: everything still refundable.
+                 * @example 2500
+                 */
+                amount?: number;
+                /**
+                 * @description When given, must be the payment’s currency (guards against ×100 mistakes).
+                 * @example usd
+                 */
+                currency?: string;
+                /** @enum {string} */
+                reason?: "duplicate" | "fraudulent" | "requested_by_customer";
+                /**
+                 * @description Strings only; at most 48 keys (Stripe allows 50, the gateway keeps two). The keys `__proto__`, `constructor` and `prototype` are refused.
+                 * @example {
+                 *       "order": "42"
+                 *     }
+                 */
+                metadata?: {
+                    [key: string]: string;
+                };
+            }[];
+        };
+        RefundBatchItem: {
+            key: string;
+            /** @enum {string} */
+            status: "pending" | "refunded" | "refused" | "awaiting_approval" | "failed" | "canceled";
+            charge: string | null;
+            payment_intent: string | null;
+            /** @description As sent; null when it was omitted (everything still refundable). */
+            amount: number | null;
+            /** @description As sent; null when it was omitted. */
+            currency: string | null;
+            /** @description The refund made (refunded), as POST /v1/refunds answered it. */
+            refund: components["schemas"]["Refund"] | null;
+            /** @description The refund request the item became (awaiting_approval: above your approval_above), as it was then; read it by id for its decision. */
+            refund_request: components["schemas"]["RefundRequest"] | null;
+            /** @description Why no refund was made (refused, failed), as POST /v1/refunds would answer it. */
+            problem: components["schemas"]["Problem"] | null;
+        };
+        RefundBatchItemList: {
+            data: components["schemas"]["RefundBatchItem"][];
+            has_more: boolean;
+        };
+        CancelRefundBatchRequest: Record<string, never>;
         /**
          * @description A Stripe event exactly as Stripe sends it. The Stripe-Signature header is checked over these exact bytes (5-minute tolerance) before anything is read.
          * @example {
@@ -1543,6 +1737,410 @@ export interface operations {
             };
             /** @description Unprocessable Entity: `idempotency_key_reused` */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `internal_error` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `overloaded`, `ledger_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createRefundBatch: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Makes retries safe: the same key with the same body replays the first answer. */
+                "idempotency-key": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateRefundBatchRequest"];
+            };
+        };
+        responses: {
+            /** @description Batch accepted: every item checked and queued (or, with `idempotent-replayed: true`, the first answer to this key) */
+            202: {
+                headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key. */
+                    "idempotent-replayed"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RefundBatch"];
+                };
+            };
+            /** @description Bad Request: `validation_error`, `idempotency_key_missing` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: `unauthenticated` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `idempotency_request_in_progress` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type: `unsupported_media_type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `idempotency_key_reused` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `internal_error` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `overloaded`, `ledger_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getRefundBatch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The batch: its status and its items counted by status */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RefundBatch"];
+                };
+            };
+            /** @description Bad Request: `validation_error` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: `unauthenticated` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `internal_error` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `overloaded`, `ledger_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listRefundBatchItems: {
+        parameters: {
+            query?: {
+                status?: "pending" | "refunded" | "refused" | "awaiting_approval" | "failed" | "canceled";
+                limit?: number;
+                /** @description An item key: the page after it, in the order sent. */
+                starting_after?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the batch’s items, in the order sent */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RefundBatchItemList"];
+                };
+            };
+            /** @description Bad Request: `validation_error` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: `unauthenticated` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `internal_error` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `overloaded`, `ledger_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    cancelRefundBatch: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes retries safe: the same key with the same body replays the first answer. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CancelRefundBatchRequest"];
+            };
+        };
+        responses: {
+            /** @description The batch after the cancel: `canceled`, or still `running` until its started items end */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RefundBatch"];
+                };
+            };
+            /** @description Bad Request: `validation_error` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: `unauthenticated` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type: `unsupported_media_type` */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

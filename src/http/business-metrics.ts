@@ -44,6 +44,8 @@ export function outcomeOf(operation: BusinessOperation, status: number, code: st
 
 export interface BusinessMetrics {
   observe(request: FastifyRequest, reply: FastifyReply, payload: unknown): void;
+  /** A refund a batch item made (not a replay): its money counts like a refund made by POST /v1/refunds. */
+  observeBatchRefund(refund: { amount: number; currency: string; caller: string }): void;
 }
 
 export function createBusinessMetrics(registry: Registry, ledgerPools: () => readonly ConnectionPoolUsage[]): BusinessMetrics {
@@ -56,7 +58,7 @@ export function createBusinessMetrics(registry: Registry, ledgerPools: () => rea
   });
   const refundedAmount = new Counter({
     name: 'gateway_refunded_amount_minor_units_total',
-    help: 'Amount of the refunds created through the gateway (replays not counted), in the currency’s minor units',
+    help: 'Amount of the refunds created through the gateway, by POST /v1/refunds or by batch items (replays not counted), in the currency’s minor units',
     labelNames: ['currency', 'caller'] as const,
     registers,
   });
@@ -101,6 +103,9 @@ export function createBusinessMetrics(registry: Registry, ledgerPools: () => rea
   poolGauge('gateway_ledger_pool_waiting_requests', 'Callers waiting for a ledger pool connection: above 0, the pool is saturated', (u) => u.waiting);
 
   return {
+    observeBatchRefund({ amount, currency, caller }) {
+      refundedAmount.inc({ currency, caller }, amount);
+    },
     observe(request, reply, payload) {
       const operation = request.routeOptions.config.operation;
       if (operation === undefined) return;

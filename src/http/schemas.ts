@@ -1,5 +1,6 @@
 // The zod schemas of the HTTP contract: ids, request bodies and queries, the Refund, the payment picture, problems.
 import { z } from 'zod';
+import { BATCH_STATUSES } from '../refunds/batch.js';
 import { EVENT_TYPES } from '../refunds/events.js';
 import { REFUND_REQUEST_STATUSES } from '../refunds/refund-request.js';
 import { CANCELLATION_REASONS, REFUND_REASONS, REFUND_STATUSES, REQUESTABLE_REFUND_REASONS } from '../refunds/types.js';
@@ -40,23 +41,28 @@ export const idempotencyKeyHeader = z
   .regex(/^[\x20-\x7e]{1,255}$/, 'Idempotency-Key is 1–255 printable ASCII characters')
   .meta({ description: 'Makes retries safe: the same key with the same body replays the first answer.', example: 'order-42-refund-1' });
 
+/** The fields of a refund's body, shared by POST /v1/refunds and each item of a batch. */
+export const refundBodyFields = {
+  charge: chargeId.optional(),
+  payment_intent: paymentIntentId.optional(),
+  amount: z.number().int('must be an integer in minor units').min(1).max(99_999_999).optional().meta({
+    description: 'Minor units. Omitted: everything still refundable.',
+    example: 2500,
+  }),
+  currency: currency.optional().meta({ description: 'When given, must be the payment’s currency (guards against ×100 mistakes).' }),
+  reason: z.enum(REQUESTABLE_REFUND_REASONS).optional(),
+  metadata: metadataSchema.optional(),
+};
+
+export const exactlyOnePayment = (body: { charge?: string; payment_intent?: string }, ctx: z.RefinementCtx): void => {
+  if ((body.charge === undefined) === (body.payment_intent === undefined)) {
+    ctx.addIssue({ code: 'custom', path: [], message: 'exactly one of charge and payment_intent is required' });
+  }
+};
+
 export const createRefundBody = z
-  .strictObject({
-    charge: chargeId.optional(),
-    payment_intent: paymentIntentId.optional(),
-    amount: z.number().int('must be an integer in minor units').min(1).max(99_999_999).optional().meta({
-      description: 'Minor units. Omitted: everything still refundable.',
-      example: 2500,
-    }),
-    currency: currency.optional().meta({ description: 'When given, must be the payment’s currency (guards against ×100 mistakes).' }),
-    reason: z.enum(REQUESTABLE_REFUND_REASONS).optional(),
-    metadata: metadataSchema.optional(),
-  })
-  .superRefine((body, ctx) => {
-    if ((body.charge === undefined) === (body.payment_intent === undefined)) {
-      ctx.addIssue({ code: 'custom', path: [], message: 'exactly one of charge and payment_intent is required' });
-    }
-  })
+  .strictObject(refundBodyFields)
+  .superRefine(exactlyOnePayment)
   .meta({ id: 'CreateRefundRequest', example: { payment_intent: 'pi_DemoSucceeded', amount: 2500, metadata: { order: '42' } } });
 
 export const cancelBody = z
@@ -251,6 +257,37 @@ export const decisionBody = z
   .strictObject({ note: z.string().min(1).max(1_000).optional().meta({ description: 'Why; kept with the decision.' }) })
   .meta({ id: 'RefundRequestDecision', example: { note: 'Checked with the customer: duplicate charge.' } });
 
+export const batchSchema = z
+  .object({
+    id: z.string(),
+    status: z.enum(BATCH_STATUSES),
+    counts: z
+      .object({
+        total: z.number().int(),
+        pending: z.number().int().meta({ description: 'Not answered yet: waiting, running, or to be retried.' }),
+        refunded: z.number().int(),
+        refused: z.number().int(),
+        awaiting_approval: z.number().int(),
+        failed: z.number().int(),
+        canceled: z.number().int(),
+      })
+      .meta({ description: 'Items by status; they add up to `total`.' }),
+    created: timestamp,
+    completed_at: timestamp.nullable().meta({ description: 'When its last item ended (completed, or canceled).' }),
+    requested_by: z.string(),
+  })
+  .meta({
+    id: 'RefundBatch',
+    example: {
+      id: 'rb_5d1f0c2a9b8e7d6c5b4a3f2e',
+      status: 'running',
+      counts: { total: 3, pending: 1, refunded: 1, refused: 1, awaiting_approval: 0, failed: 0, canceled: 0 },
+      created: '2026-11-27T17:48:07Z',
+      completed_at: null,
+      requested_by: 'billing',
+    },
+  });
+
 export const eventId = z.string().regex(/^evt_[A-Za-z0-9]{1,250}$/, 'must be an event id (evt_…)').meta({ example: 'evt_5d1f0c2a9b8e7d6c5b4a3f2e' });
 
 export const eventSchema = z
@@ -260,7 +297,9 @@ export const eventSchema = z
     created: timestamp,
     sequence: z.number().int().meta({ description: 'Rises by one per object: keep the highest you have seen.' }),
     data: z.object({
-      object: z.union([refundSchema, refundRequestSchema]).meta({ description: 'A Refund (refund.*) or a RefundRequest (refund_request.*).' }),
+      object: z
+        .union([refundSchema, refundRequestSchema, batchSchema])
+        .meta({ description: 'A Refund (refund.*), a RefundRequest (refund_request.*) or a RefundBatch (refund_batch.completed).' }),
       previous_status: z.string().nullable().meta({ description: 'The object’s status before this change; null when it is new.' }),
     }),
   })

@@ -18,6 +18,9 @@ const STORED_REFUSALS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'refund_request_not_pending',
 ]);
 
+/** Whether a refusal is final for its request (stored and replayed), as opposed to one a retry may get past. */
+export const isStoredRefusal = (code: ErrorCode): boolean => STORED_REFUSALS.has(code);
+
 /** How much longer than its budget an attempt may hold its record: time to store the answer once Stripe gave it. */
 export const LEASE_MARGIN_MS = 5_000;
 

@@ -1,4 +1,5 @@
 // The ledger as the rules see it: idempotency records, the refund index and per-payment turns; src/ledger/ implements it.
+import type { BatchItem, BatchItemInput, BatchItemQuery, ItemResult, RefundBatch } from './batch.js';
 import type { DeliveryBacklog, DeliveryResult, EventDelivery, EventQuery, GatewayEvent } from './events.js';
 import type { PaymentLocks } from './payment-locks.js';
 import type { RefundRequest, RefundRequestQuery } from './refund-request.js';
@@ -117,6 +118,11 @@ export interface ConnectionPoolUsage {
   waiting: number;
 }
 
+/** An item taken to run, with the caller its batch belongs to (the refund is made in that caller's name). */
+export interface ClaimedBatchItem extends BatchItem {
+  requestedBy: string;
+}
+
 export interface Ledger {
   beginIdempotent(input: BeginIdempotentInput): Promise<IdempotencyBegin>;
   /**
@@ -231,6 +237,37 @@ export interface Ledger {
    * within `staleAfterMs`. The embedded ledger is one process's alone: always 1.
    */
   heartbeat(input: { replica: string; now: Date; staleAfterMs: number }): Promise<number>;
+
+  /**
+   * Stores a new batch with its items, all pending, in one transaction. A batch id already stored is left as it is
+   * (every attempt of one POST derives the same id): what is stored is returned.
+   */
+  createBatch(input: { batch: RefundBatch; items: readonly BatchItemInput[]; now: Date }): Promise<RefundBatch>;
+  getBatch(id: string): Promise<RefundBatch | null>;
+  /** In the order sent; `validation_error` for a `startingAfter` that is no item key of the batch. */
+  listBatchItems(query: BatchItemQuery): Promise<Page<BatchItem>>;
+  /**
+   * Takes up to `limit` pending items that are due and not held (or whose holder's lease ran out), oldest batch first
+   * and in the order sent, counts a run for each and holds it for `leaseMs`: across replicas, one run of an item at a
+   * time. A queued batch becomes running.
+   */
+  claimBatchItems(input: { holder: string; now: Date; limit: number; leaseMs: number }): Promise<ClaimedBatchItem[]>;
+  /**
+   * Stores a held item's final answer and moves the batch's counts, in one write; when it was the batch's last pending
+   * item, the batch ends (completed, or canceled after a cancel) with its `refund_batch.completed` event in the same
+   * write. false when `holder` no longer holds the item (its lease ran out and another run took it).
+   */
+  settleBatchItem(input: { batchId: string; position: number; holder: string; now: Date; result: ItemResult }): Promise<boolean>;
+  /** Frees a held item to run again from `at` (a retry after a failure that said nothing final). */
+  retryBatchItem(input: { batchId: string; position: number; holder: string; at: Date }): Promise<boolean>;
+  /**
+   * Cancels every item not started yet (never run) and marks the batch so; it is `canceled` at once when nothing else
+   * is pending, otherwise when its last started item ends. Ending writes the completion event. A batch already ended
+   * is returned as it is; null for an unknown id.
+   */
+  cancelBatch(id: string, now: Date): Promise<RefundBatch | null>;
+  /** Deletes batches (and their items) that ended before `before`; returns how many. */
+  pruneBatches(before: Date): Promise<number>;
 
   /** Per-payment turns that hold across every process sharing this ledger. */
   readonly paymentLocks: PaymentLocks;

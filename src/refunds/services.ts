@@ -1,4 +1,5 @@
 // Builds the services of the refunds room from the two ports and the settings they share.
+import { BatchService } from './batch-service.js';
 import { DailyLimits } from './daily-limits.js';
 import type { Ledger } from './ledger.js';
 import type { LimitsOf } from './limits.js';
@@ -25,6 +26,8 @@ export interface RefundServicesDeps {
   onIndexError?: (error: unknown, refundId: string) => void;
   /** Told when a daily reservation could not be given back (it stays counted). */
   onReleaseError?: (error: unknown, reservationId: string) => void;
+  /** Told when a new batch is stored (the batch worker starts on it at once). */
+  onBatchQueued?: () => void;
 }
 
 export interface RefundServices {
@@ -33,6 +36,7 @@ export interface RefundServices {
   payments: PaymentService;
   previews: RefundPreviews;
   requests: RefundRequestService;
+  batches: BatchService;
 }
 
 const DEFAULT_APPROVAL_TTL_MS = 72 * 3_600_000;
@@ -61,5 +65,6 @@ export function createRefundServices(deps: RefundServicesDeps): RefundServices {
     payments: new PaymentService({ gateway, idempotency }),
     previews: new RefundPreviews({ gateway, daily, limitsOf }),
     requests: new RefundRequestService({ ledger, refunds, idempotency, now, attemptBudgetMs: deps.attemptBudgetMs }),
+    batches: new BatchService({ ledger, idempotency, now, ...(deps.onBatchQueued ? { onQueued: deps.onBatchQueued } : {}) }),
   };
 }

@@ -64,6 +64,10 @@ describe('every registered /v1 route', () => {
         'GET /v1/refund-requests/:id',
         'POST /v1/refund-requests/:id/approve',
         'POST /v1/refund-requests/:id/reject',
+        'POST /v1/refund-batches',
+        'GET /v1/refund-batches/:id',
+        'GET /v1/refund-batches/:id/items',
+        'POST /v1/refund-batches/:id/cancel',
         'GET /healthz',
       ]),
     );

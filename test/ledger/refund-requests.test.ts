@@ -4,26 +4,9 @@ import { isGatewayError } from '../../src/refunds/gateway-error.js';
 import type { SettlementLease } from '../../src/refunds/ledger.js';
 import type { RefundRequest } from '../../src/refunds/refund-request.js';
 import { ledgerBackends, useTestLedger } from '../helpers/ledger.js';
-import { at, refund, T0 } from './fixtures.js';
+import { at, refund, refundRequest as request, T0 } from './fixtures.js';
 
 const T0_SECONDS = T0.getTime() / 1000;
-
-const request = (overrides: Partial<RefundRequest> = {}): RefundRequest => ({
-  id: 'rr_1',
-  status: 'awaiting_approval',
-  request: { payment_intent: 'pi_1', amount: 30_000, metadata: { order: '42' } },
-  amount: 30_000,
-  currency: 'usd',
-  requestedBy: 'support',
-  decidedBy: null,
-  decisionNote: null,
-  refund: null,
-  problem: null,
-  created: T0_SECONDS,
-  decidedAt: null,
-  expiresAt: T0_SECONDS + 3_600,
-  ...overrides,
-});
 
 const approved = (overrides: Partial<RefundRequest> = {}) =>
   request({ status: 'approved', decidedBy: 'finance', decisionNote: 'ok', decidedAt: T0_SECONDS + 60, ...overrides });

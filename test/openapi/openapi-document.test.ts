@@ -40,6 +40,10 @@ describe('openapi/openapi.json', () => {
         '/v1/events',
         '/v1/payment-intents/{id}/cancel',
         '/v1/payments/{id}',
+        '/v1/refund-batches',
+        '/v1/refund-batches/{id}',
+        '/v1/refund-batches/{id}/cancel',
+        '/v1/refund-batches/{id}/items',
         '/v1/refunds',
         '/v1/refunds/{id}',
         '/v1/refunds/preview',
@@ -50,6 +54,8 @@ describe('openapi/openapi.json', () => {
         '/v1/webhooks/stripe',
       ].sort(),
     );
+    // A batch is accepted (202), checked whole (400, 413, 415), replayed or refused by its key (409, 422); never a Stripe error.
+    expect(Object.keys(doc.paths['/v1/refund-batches']!.post!.responses).sort()).toEqual(['202', '400', '401', '403', '409', '413', '415', '422', '429', '500', '503'].sort());
     expect(Object.keys(doc.paths['/v1/refunds']!.post!.responses).sort()).toEqual(
       ['201', '202', '400', '401', '403', '404', '409', '413', '415', '422', '429', '500', '502', '503', '504'].sort(),
     );
@@ -84,22 +90,29 @@ describe('openapi/openapi.json', () => {
     const text = await readFile(OPENAPI_PATH, 'utf8');
     const doc = JSON.parse(text) as { components: { schemas: Record<string, unknown> } };
     const names = Object.keys(doc.components.schemas);
-    expect(names.sort()).toEqual([
-      'CancelPaymentIntentRequest',
-      'CreateRefundRequest',
-      'Event',
-      'EventList',
-      'Payment',
-      'Problem',
-      'Refund',
-      'RefundList',
-      'RefundPreview',
-      'RefundRequest',
-      'RefundRequestDecision',
-      'RefundRequestList',
-      'StripeEvent',
-      'WebhookAck',
-    ]);
+    expect(names.sort()).toEqual(
+      [
+        'CancelPaymentIntentRequest',
+        'CancelRefundBatchRequest',
+        'CreateRefundBatchRequest',
+        'CreateRefundRequest',
+        'Event',
+        'EventList',
+        'Payment',
+        'Problem',
+        'Refund',
+        'RefundBatch',
+        'RefundBatchItem',
+        'RefundBatchItemList',
+        'RefundList',
+        'RefundPreview',
+        'RefundRequest',
+        'RefundRequestDecision',
+        'RefundRequestList',
+        'StripeEvent',
+        'WebhookAck',
+      ].sort(),
+    );
     for (const name of names) expect({ name, referred: text.includes(`"#/components/schemas/${name}"`) }).toEqual({ name, referred: true });
   });
 });

@@ -11,6 +11,7 @@ import { guarded } from '../ledger-errors.js';
 import { listIndexedRefunds } from '../refund-list.js';
 import { readTime, REFUND_COLUMNS, refundParams, toRefund, type RefundRow } from '../refund-rows.js';
 import { sqliteApprovals } from './sqlite-approvals.js';
+import { sqliteBatches } from './sqlite-batches.js';
 
 /** `$1`, `$2`… in SQL, bound from an array: better-sqlite3 reads `$1` as the named parameter "1". */
 const named = (params: readonly unknown[]): Record<string, unknown> => Object.fromEntries(params.map((value, i) => [String(i + 1), value]));
@@ -244,6 +245,7 @@ export function createSqliteLedger(db: Database.Database): Ledger {
       }),
     ...sqliteApprovals({ db, all, write, upsertRefund: upsert }),
     heartbeat: async () => 1,
+    ...sqliteBatches({ db, all, write }),
     paymentLocks,
     ping: () => guarded(async () => void all('SELECT 1')),
     close: async () => {
