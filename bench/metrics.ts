@@ -1,4 +1,4 @@
-// Reads the gateway's /metrics: what it served, the Stripe calls it made, and its heap, before and after a scenario.
+// Reads the gateway's /metrics: what it served and the Stripe calls it made, before and after a measured point.
 export interface Sample {
   name: string;
   labels: Record<string, string>;
@@ -6,7 +6,7 @@ export interface Sample {
 }
 
 /** The Prometheus text format, only as far as prom-client writes it (no escaped quotes in our label values). */
-export function parsePrometheus(text: string): Sample[] {
+function parsePrometheus(text: string): Sample[] {
   const samples: Sample[] = [];
   for (const line of text.split('\n')) {
     if (line === '' || line.startsWith('#')) continue;
@@ -19,7 +19,7 @@ export function parsePrometheus(text: string): Sample[] {
   return samples;
 }
 
-export async function scrape(gatewayUrl: string): Promise<Sample[]> {
+async function scrape(gatewayUrl: string): Promise<Sample[]> {
   const response = await fetch(`${gatewayUrl}/metrics`, { signal: AbortSignal.timeout(10_000) });
   if (!response.ok) throw new Error(`/metrics answered ${response.status}`);
   return parsePrometheus(await response.text());
@@ -40,34 +40,12 @@ export function stripeCallsBetween(before: readonly Sample[], after: readonly Sa
   return calls;
 }
 
-/** Mean duration in ms of each Stripe operation between two scrapes, as the gateway timed it (SDK retries included). */
-export function stripeCallMeanMsBetween(before: readonly Sample[], after: readonly Sample[]): Record<string, number> {
-  const calls = stripeCallsBetween(before, after);
-  const name = 'gateway_stripe_call_duration_seconds_sum';
-  const means: Record<string, number> = {};
-  for (const [operation, count] of Object.entries(calls)) {
-    const seconds = sum(after, name, (l) => l['operation'] === operation) - sum(before, name, (l) => l['operation'] === operation);
-    means[operation] = Math.round((seconds / count) * 1000 * 100) / 100;
-  }
-  return means;
-}
-
-/** The gateway's own mean time per request on one route (from its request histogram), in ms. */
-export function servedMeanMsBetween(before: readonly Sample[], after: readonly Sample[], method: string, route: string): number {
-  const where = (l: Record<string, string>) => l['method'] === method && l['route'] === route;
-  const count = servedBetween(before, after, method, route);
-  const seconds = sum(after, 'gateway_http_request_duration_seconds_sum', where) - sum(before, 'gateway_http_request_duration_seconds_sum', where);
-  return count > 0 ? Math.round((seconds / count) * 1000 * 100) / 100 : 0;
-}
-
 /** Requests the gateway itself counted on one route between two scrapes (its own view, in-flight ones included). */
 export function servedBetween(before: readonly Sample[], after: readonly Sample[], method: string, route: string): number {
   const name = 'gateway_http_request_duration_seconds_count';
   const where = (l: Record<string, string>) => l['method'] === method && l['route'] === route;
   return sum(after, name, where) - sum(before, name, where);
 }
-
-export const heapUsedBytes = (samples: readonly Sample[]): number => sum(samples, 'nodejs_heap_size_used_bytes');
 
 /**
  * Waits until neither the gateway's request count on a route nor its Stripe call count has moved for `quietMs`.

@@ -1,8 +1,7 @@
-// The emulator and the gateway as child processes of the benchmark: start, wait until ready, sample, stop.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { execFileSync } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+// The programs the benchmark runs as child processes (emulator, gateways, baselines): start, wait until ready, sample, stop.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -13,6 +12,8 @@ export interface Service {
   url: string;
   logFile: string;
   child: ChildProcess;
+  /** performance.now() when it was spawned: ready time counts from here. */
+  spawnedAt: number;
   /** Resolves once the process has exited (for whatever reason). */
   exited: Promise<number | null>;
 }
@@ -33,55 +34,72 @@ export function freePort(): Promise<number> {
 const running = new Set<Service>();
 
 /**
- * Runs a TypeScript entry point as `node --import tsx <entry>`: the same program `tsx <entry>` runs, but in ONE
- * process. The tsx CLI is a wrapper that spawns node as its own child, so its pid's RSS would be the wrapper's.
+ * Runs `node <args>` as one process, so its pid is the program's own (RSS and CPU are read from /proc by pid). The
+ * environment holds only what the program is given plus PATH and HOME: nothing from the caller's shell changes what is
+ * measured. Compiled programs run with plain node; the baselines written in TypeScript run with `--import tsx`.
  */
-export function startService(options: { name: string; entry: string; cwd: string; env: Record<string, string>; port: number; logDir: string }): Service {
+export function startProgram(options: {
+  name: string;
+  args: string[];
+  cwd: string;
+  env: Record<string, string>;
+  port: number;
+  logDir: string;
+  ipc?: boolean;
+}): Service {
   const logFile = join(options.logDir, `${options.name}.log`);
-  const log = createWriteStream(logFile);
-  const child = spawn(process.execPath, ['--import', 'tsx', options.entry], {
+  // The child writes its log straight into a file: through a pipe that this busy process drains, a full pipe would
+  // make the gateway's synchronous log writes wait and retry, a cost production (a fast log collector) does not have.
+  const log = openSync(logFile, 'a');
+  const spawnedAt = performance.now();
+  const child = spawn(process.execPath, options.args, {
     cwd: options.cwd,
-    // Only what the program needs (plus PATH/HOME), so nothing from the caller's shell changes what is measured.
     env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: process.env['HOME'] ?? '/tmp', ...options.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: options.ipc ? ['ignore', log, log, 'ipc'] : ['ignore', log, log],
   });
-  child.stdout?.pipe(log);
-  child.stderr?.pipe(log);
+  closeSync(log);
   if (child.pid === undefined) throw new Error(`${options.name} did not start`);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const service: Service = { name: options.name, pid: child.pid, url: `http://127.0.0.1:${options.port}`, logFile, child, exited };
+  const service: Service = { name: options.name, pid: child.pid, url: `http://127.0.0.1:${options.port}`, logFile, child, spawnedAt, exited };
   running.add(service);
   void exited.then(() => running.delete(service));
   return service;
 }
 
-/** Polls `path` until it answers 200, the process dies, or `timeoutMs` passes. Returns the milliseconds it took. */
+/**
+ * Polls `path` every 10 ms until it answers 200 (the process dying or `timeoutMs` passing is an error). Returns the
+ * milliseconds from spawn to that first 200: the ready time, to within the 10 ms poll.
+ */
 export async function waitUntilReady(service: Service, path: string, timeoutMs: number): Promise<number> {
-  const started = performance.now();
   let died = false;
   void service.exited.then(() => (died = true));
   let last = 'no answer yet';
-  while (performance.now() - started < timeoutMs) {
+  while (performance.now() - service.spawnedAt < timeoutMs) {
     if (died) throw new Error(`${service.name} exited before it was ready; see ${service.logFile}`);
     try {
       const response = await fetch(`${service.url}${path}`, { signal: AbortSignal.timeout(2_000) });
-      if (response.status === 200) return performance.now() - started;
-      last = `HTTP ${response.status}: ${(await response.text()).slice(0, 200)}`;
+      const text = await response.text();
+      if (response.status === 200) return performance.now() - service.spawnedAt;
+      last = `HTTP ${response.status}: ${text.slice(0, 200)}`;
     } catch (error) {
       last = (error as Error).message;
     }
-    await sleep(100);
+    await sleep(10);
   }
   throw new Error(`${service.name} was not ready within ${timeoutMs} ms (${last}); see ${service.logFile}`);
 }
 
-/** SIGTERM every running child, then SIGKILL whatever has not exited after `graceMs`. */
+/** SIGTERM one child, SIGKILL it if it has not exited after `graceMs`. */
+export async function stop(service: Service, graceMs = 5_000): Promise<void> {
+  if (!running.has(service)) return;
+  service.child.kill('SIGTERM');
+  const timedOut = await Promise.race([service.exited.then(() => false), sleep(graceMs).then(() => true)]);
+  if (timedOut) service.child.kill('SIGKILL');
+  await service.exited;
+}
+
 export async function stopAll(graceMs = 5_000): Promise<void> {
-  const services = [...running];
-  for (const service of services) service.child.kill('SIGTERM');
-  const all = Promise.all(services.map((s) => s.exited));
-  const timedOut = await Promise.race([all.then(() => false), sleep(graceMs).then(() => true)]);
-  if (timedOut) for (const service of running) service.child.kill('SIGKILL');
+  await Promise.all([...running].map((s) => stop(s, graceMs)));
 }
 
 /** Last resort on process exit: nothing may outlive the benchmark. Synchronous, as 'exit' handlers must be. */
@@ -98,12 +116,40 @@ const CLOCK_TICKS = (() => {
   }
 })();
 
-/** utime + stime of a process, in seconds, from /proc/<pid>/stat. */
-export async function cpuSeconds(pid: number): Promise<number> {
+/** The fields after the command name of /proc/<pid>/stat (the name may hold spaces; what follows it is plain). */
+async function statFields(pid: number): Promise<string[]> {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  // The command name (field 2) may hold spaces; every field after its closing parenthesis is plain.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/** utime + stime of a process, in seconds, from /proc/<pid>/stat (10 ms resolution). */
+export async function cpuSeconds(pid: number): Promise<number> {
+  const { user, system } = await cpuSplit(pid);
+  return user + system;
+}
+
+/** utime and stime apart: kernel time is where loopback TCP and file writes show up. */
+export async function cpuSplit(pid: number): Promise<{ user: number; system: number }> {
+  const fields = await statFields(pid);
+  return { user: Number(fields[11]) / CLOCK_TICKS, system: Number(fields[12]) / CLOCK_TICKS };
+}
+
+/**
+ * CPU seconds of a process and all its children alive now (PostgreSQL: the postmaster and its backends). Children
+ * that exited inside a window take their CPU with them, so windows are taken while the gateway's pool is open.
+ */
+export async function treeCpuSeconds(rootPid: number): Promise<number> {
+  let total = 0;
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const fields = await statFields(Number(entry));
+      if (Number(entry) === rootPid || Number(fields[1]) === rootPid) total += (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+    } catch {
+      // The process ended between readdir and readFile.
+    }
+  }
+  return total;
 }
 
 /** CPU seconds the whole machine spent busy (every core, every process), from the first line of /proc/stat. */
@@ -120,52 +166,28 @@ export async function rssBytes(pid: number): Promise<number> {
   return match ? Number(match[1]) * 1024 : 0;
 }
 
-export interface UsageWindow {
-  rssStartBytes: number;
-  rssMaxBytes: number;
-  rssEndBytes: number;
-  /** CPU time over wall time, in percent of one core. */
-  cpuPercent: number;
-}
-
-/** Samples a process's RSS every `intervalMs` (keeping the max) and its CPU time at both ends of a window. */
-export class UsageSampler {
-  readonly #pid: number;
-  readonly #intervalMs: number;
-  #timer: NodeJS.Timeout | undefined;
-  #rssStart = 0;
-  #rssMax = 0;
-  #cpuStart = 0;
-  #wallStart = 0;
+/** Samples a process's RSS every `intervalMs` for as long as it runs, keeping the largest value seen. */
+export class PeakRss {
+  readonly #timer: NodeJS.Timeout;
+  #peak = 0;
 
   constructor(pid: number, intervalMs = 100) {
-    this.#pid = pid;
-    this.#intervalMs = intervalMs;
-  }
-
-  async start(): Promise<void> {
-    this.#rssStart = await rssBytes(this.#pid);
-    this.#rssMax = this.#rssStart;
-    this.#cpuStart = await cpuSeconds(this.#pid);
-    this.#wallStart = performance.now();
-    this.#timer = setInterval(() => {
-      rssBytes(this.#pid).then(
-        (rss) => (this.#rssMax = Math.max(this.#rssMax, rss)),
+    const sample = () =>
+      rssBytes(pid).then(
+        (rss) => (this.#peak = Math.max(this.#peak, rss)),
         () => undefined,
       );
-    }, this.#intervalMs);
+    void sample();
+    this.#timer = setInterval(sample, intervalMs);
+    this.#timer.unref();
   }
 
-  async stop(): Promise<UsageWindow> {
+  get peakBytes(): number {
+    return this.#peak;
+  }
+
+  stop(): number {
     clearInterval(this.#timer);
-    const rssEnd = await rssBytes(this.#pid);
-    const cpu = (await cpuSeconds(this.#pid)) - this.#cpuStart;
-    const wall = (performance.now() - this.#wallStart) / 1000;
-    return {
-      rssStartBytes: this.#rssStart,
-      rssMaxBytes: Math.max(this.#rssMax, rssEnd),
-      rssEndBytes: rssEnd,
-      cpuPercent: wall > 0 ? (cpu / wall) * 100 : 0,
-    };
+    return this.#peak;
   }
 }

@@ -6,7 +6,7 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { TracerProvider } from '@opentelemetry/api';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
-import { attemptBudgetMs, reconcileLeaseMs } from './budget.js';
+import { attemptBudgetMs, batchItemLeaseMs, reconcileLeaseMs } from './budget.js';
 import type { Config } from './config.js';
 import { authHook, CallerRateLimiter } from './http/auth.js';
 import { createBusinessMetrics, registerBusinessMetrics } from './http/business-metrics.js';
@@ -19,8 +19,10 @@ import { registerPacingMetrics } from './http/pacing-metrics.js';
 import { openApiDocument, transformDocument, transformWithExamples } from './http/openapi.js';
 import { trackRequestLogger } from './http/request-context.js';
 import { errorHandler, sendProblem, toGatewayError, validationError } from './http/problem.js';
+import { batchRoutes } from './http/routes/batches.js';
 import { operationRoutes } from './http/routes/operations.js';
 import { paymentRoutes } from './http/routes/payments.js';
+import { refundRequestRoutes } from './http/routes/refund-requests.js';
 import { refundRoutes } from './http/routes/refunds.js';
 import { webhookRoutes } from './http/routes/webhooks.js';
 import { NOT_JSON, passThroughValidator, validateRequest } from './http/validation.js';
@@ -30,6 +32,7 @@ import { eventRoutes } from './http/routes/events.js';
 import { createLedger } from './ledger/create-ledger.js';
 import { registerLifecycleMetrics } from './lifecycle/lifecycle-metrics.js';
 import { ReconcileJob } from './lifecycle/reconcile-job.js';
+import { BatchWorker } from './refunds/batch-worker.js';
 import { EventFeed } from './refunds/event-feed.js';
 import { GatewayError } from './refunds/gateway-error.js';
 import type { Ledger } from './refunds/ledger.js';
@@ -147,6 +150,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   const ownLedger = deps.ledger === undefined;
   // Callers that listen for events, by id (a rotated key's entries agree, config.ts checks).
   const receivers = new Map(config.apiKeys.flatMap((entry) => (entry.events ? [[entry.id, entry.events] as const] : [])));
+  // Callers' limits, by id (a rotated key's entries agree on them too).
+  const limits = new Map(config.apiKeys.flatMap((entry) => (entry.limits ? [[entry.id, entry.limits] as const] : [])));
   const openedLedger =
     deps.ledger ??
     (await createLedger(
@@ -193,7 +198,12 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     now,
     lockWaitMs: config.lockWaitMs,
     attemptBudgetMs: attemptBudgetMs(config),
+    limitsOf: (callerId) => limits.get(callerId),
+    approvalTtlMs: config.approvalTtlHours * 3_600_000,
     onIndexError: (err, refundId) => requestLog().warn({ err, refund_id: refundId }, 'refund index write failed'),
+    onReleaseError: (err, reservationId) =>
+      requestLog().warn({ err, reservation_id: reservationId }, 'a daily limit reservation could not be given back; it stays counted'),
+    onBatchQueued: () => batchWorker.wake(),
   });
 
   app.setValidatorCompiler(passThroughValidator);
@@ -205,6 +215,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   let draining = false;
   app.addHook('preClose', async () => {
     draining = true;
+    // No new batch item is taken while the requests in flight are answered; those running end before the ledger closes.
+    void batchWorker.stop();
   });
   // While draining, a connection that goes idle after its answer is closed at once: kept alive, it would hold the
   // close open until its keep-alive timeout, long after the last attempt in flight was answered. (A request already
@@ -241,7 +253,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   app.addHook('onResponse', async (request, reply) => {
     recordRequest(request, reply);
   });
-  registerBusinessMetrics(app, createBusinessMetrics(metrics.registry, () => ledger.connectionPools?.() ?? []));
+  const businessMetrics = createBusinessMetrics(metrics.registry, () => ledger.connectionPools?.() ?? []);
+  registerBusinessMetrics(app, businessMetrics);
 
   app.setNotFoundHandler(async (request, reply) => sendProblem(reply, unrouted(request, reply)));
 
@@ -259,6 +272,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(refundRoutes, services);
+  await app.register(refundRequestRoutes, services);
+  await app.register(batchRoutes, services);
   await app.register(paymentRoutes, services);
   await app.register(eventRoutes, { feed: new EventFeed({ ledger, seesAll: (id) => receivers.get(id)?.all === true }) });
   await app.register(operationRoutes, { ledger, gateway, metrics, stripeCheckTtlMs: 5_000 });
@@ -340,6 +355,23 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       .heartbeat({ replica: replicaId, now: now(), staleAfterMs: HEARTBEAT_INTERVAL_MS * 3 })
       .then((replicas) => pacer.setReplicas(replicas))
       .catch((err: unknown) => app.log.warn({ err }, 'replica heartbeat failed; the Stripe rate share stays as it was'));
+  // Every process runs batch items; the ledger gives each item to one run at a time, whichever replica it is on.
+  const batchWorker = new BatchWorker({
+    ledger,
+    refunds: services.refunds,
+    concurrency: config.batchConcurrency,
+    leaseMs: batchItemLeaseMs(config),
+    now,
+    onRun: (run) => {
+      metrics.observeBatchItem(run.outcome);
+      // Once per item: the run that stored its answer (a run that lost its lease to another does not count it too).
+      if (run.refund && !run.replayed && run.stored) businessMetrics.observeBatchRefund({ amount: run.refund.amount, currency: run.refund.currency, caller: run.caller });
+      if (run.outcome === 'retry' || run.outcome === 'failed') {
+        app.log.warn({ batch: run.batchId, item: run.key, attempts: run.attempts, outcome: run.outcome, code: run.code }, 'batch item did not succeed');
+      }
+    },
+    onError: (err) => app.log.warn({ err }, 'batch worker failed; it goes on'),
+  });
   const sender = new EventSender({
     ledger,
     receivers,
@@ -367,11 +399,26 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       : {}),
   });
 
-  const prune = () =>
+  const prune = () => {
+    const before = new Date(now().getTime() - config.idempotencyRetentionDays * 86_400_000);
+    // A daily reservation lives as long as a retry of its request could still come (and find it instead of adding one).
+    return Promise.all([
+      ledger
+        .pruneIdempotency(before)
+        .then((count) => count > 0 && app.log.info({ count }, 'pruned idempotency records'))
+        .catch((err: unknown) => app.log.warn({ err }, 'pruning idempotency records failed')),
+      ledger
+        .pruneDailyLimits(before.toISOString().slice(0, 10))
+        .then((count) => count > 0 && app.log.info({ count }, 'pruned daily limit reservations'))
+        .catch((err: unknown) => app.log.warn({ err }, 'pruning daily limit reservations failed')),
+    ]);
+  };
+  // An ended batch is kept as long as its items' keys are remembered.
+  const pruneBatches = () =>
     ledger
-      .pruneIdempotency(new Date(now().getTime() - config.idempotencyRetentionDays * 86_400_000))
-      .then((count) => count > 0 && app.log.info({ count }, 'pruned idempotency records'))
-      .catch((err: unknown) => app.log.warn({ err }, 'pruning idempotency records failed'));
+      .pruneBatches(new Date(now().getTime() - config.idempotencyRetentionDays * 86_400_000))
+      .then((count) => count > 0 && app.log.info({ count }, 'pruned refund batches'))
+      .catch((err: unknown) => app.log.warn({ err }, 'pruning refund batches failed'));
   const pruneStripeEvents = () =>
     ledger
       .pruneStripeEvents(new Date(now().getTime() - STRIPE_EVENT_RETENTION_MS))
@@ -382,15 +429,17 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     await heartbeat();
     heartbeatTimer = setInterval(heartbeat, HEARTBEAT_INTERVAL_MS).unref();
     sender.start();
+    batchWorker.start();
     reconcileJob.start();
     void prune();
     void pruneStripeEvents();
-    pruneTimer = setInterval(() => void Promise.all([prune(), pruneStripeEvents()]), IDEMPOTENCY_PRUNE_INTERVAL_MS).unref();
+    void pruneBatches();
+    pruneTimer = setInterval(() => void Promise.all([prune(), pruneStripeEvents(), pruneBatches()]), IDEMPOTENCY_PRUNE_INTERVAL_MS).unref();
   });
   app.addHook('onClose', async () => {
     clearInterval(pruneTimer);
     clearInterval(heartbeatTimer);
-    await Promise.all([sender.stop(), reconcileJob.stop()]);
+    await Promise.all([sender.stop(), reconcileJob.stop(), batchWorker.stop()]);
     if (ownLedger) await ledger.close();
     // Last: the spans of everything above are exported before the process goes.
     await telemetry?.close();

@@ -17,6 +17,12 @@ export function attemptBudgetMs(config: Pick<Config, 'lockWaitMs' | 'stripe'>): 
 /** How long a crashed attempt's record stays held: the budget and the time to store the answer. */
 export const leaseMs = (config: Pick<Config, 'lockWaitMs' | 'stripe'>): number => attemptBudgetMs(config) + LEASE_MARGIN_MS;
 
+/**
+ * How long a batch item's run holds the item: its refund attempt's idempotency lease and time to store the answer. A
+ * replica that takes the item over after it ran out finds the item's key free, and resumes it (finding any refund made).
+ */
+export const batchItemLeaseMs = (config: Pick<Config, 'lockWaitMs' | 'stripe'>): number => leaseMs(config) + 5_000;
+
 /** SIGTERM waits this long for attempts in flight: each ends within its budget, so none is cut off mid-way. */
 export const shutdownGraceMs = (config: Pick<Config, 'lockWaitMs' | 'stripe'>): number => leaseMs(config) + 5_000;
 

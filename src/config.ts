@@ -1,6 +1,7 @@
 // The gateway's configuration: one zod schema over the environment, parsed once at start, frozen.
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import type { CallerLimits } from './refunds/limits.js';
 
 export const SCOPES = ['refunds:read', 'refunds:write', 'payment_intents:write', 'refunds:approve'] as const;
 export type Scope = (typeof SCOPES)[number];
@@ -9,14 +10,8 @@ export type Scope = (typeof SCOPES)[number];
 export const STRIPE_API_VERSION = '2026-10-28.endive';
 export const STRIPE_DEFAULT_API_BASE = 'https://api.stripe.com';
 
-/** Amounts per currency, in minor units; a currency not listed is unlimited. */
-export type PerCurrency = Readonly<Record<string, number>>;
-
-export interface CallerLimits {
-  maxAmount: PerCurrency;
-  dailyAmount: PerCurrency;
-  approvalAbove: PerCurrency;
-}
+/** The limits' shape is the refunds room's (its rules read them); config only parses them. */
+export type { CallerLimits, PerCurrency } from './refunds/limits.js';
 
 /** Where a caller is told of changes (Standard Webhooks 1.0 deliveries). */
 export interface CallerEvents {
@@ -180,12 +175,15 @@ const envSchema = z
     // Retired in v1.1 (PGlite was the embedded ledger); read only to say so instead of silently ignoring it.
     PGLITE_DIR: z.string().optional(),
     IDEMPOTENCY_RETENTION_DAYS: int(1, 3650).default(30),
+    APPROVAL_TTL_HOURS: int(1, 8_760).default(72),
     EVENTS_DELIVERY_CONCURRENCY: int(1, 256).default(8),
     STRIPE_RATE_LIMIT_PER_SECOND: int(1, 10_000).optional(),
     STRIPE_WEBHOOK_SECRET: z
       .string()
       .regex(/^whsec_\S+$/, 'must start with whsec_')
       .optional(),
+    // Batch items one process runs at once: each holds a payment's turn and a lock connection while it runs.
+    BATCH_CONCURRENCY: int(1, 64).default(8),
     // 0 turns reconciliation off; below 100 ms it would do little but ask Stripe for its event list.
     RECONCILE_INTERVAL_MS: int(0, 86_400_000)
       .refine((ms) => ms === 0 || ms >= 100, 'must be 0 (off) or at least 100')
@@ -256,12 +254,16 @@ export interface Config {
     statementTimeoutMs: number;
   };
   idempotencyRetentionDays: number;
+  /** How long a refund request waits for a decision before it reads as expired. */
+  approvalTtlHours: number;
   /** Stripe's webhook signing secret (`whsec_…`); without it the webhook route answers 503. */
   webhookSecret: string | undefined;
   /** How often reconciliation runs (across replicas); 0: never. */
   reconcileIntervalMs: number;
   /** Outbound event deliveries in flight per process. */
   eventsDeliveryConcurrency: number;
+  /** Batch items run at once per process. */
+  batchConcurrency: number;
   tracing: {
     /** OTLP's base URL; undefined: no tracing at all. */
     endpoint: string | undefined;
@@ -311,9 +313,11 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
       statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
     },
     idempotencyRetentionDays: e.IDEMPOTENCY_RETENTION_DAYS,
+    approvalTtlHours: e.APPROVAL_TTL_HOURS,
     webhookSecret: e.STRIPE_WEBHOOK_SECRET,
     reconcileIntervalMs: e.RECONCILE_INTERVAL_MS,
     eventsDeliveryConcurrency: e.EVENTS_DELIVERY_CONCURRENCY,
+    batchConcurrency: e.BATCH_CONCURRENCY,
     tracing: { endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: e.OTEL_SERVICE_NAME },
   };
   return { ok: true, config: deepFreeze(config) };

@@ -24,6 +24,7 @@ describe('loadConfig', () => {
       lockWaitMs: 10_000,
       bodyLimitBytes: 65_536,
       idempotencyRetentionDays: 30,
+      approvalTtlHours: 72,
       stripe: { apiBase: 'https://api.stripe.com', maxNetworkRetries: 2, timeoutMs: 10_000, apiVersion: '2026-10-28.endive' },
     });
     expect(result.config.apiKeys[0]?.keySha256).toEqual(createHash('sha256').update('billing-key-0123456789').digest());
@@ -126,5 +127,25 @@ describe('loadConfig', () => {
     const problems = problemsOf({ ...base, OTEL_EXPORTER_OTLP_ENDPOINT: endpoint });
     expect(problems.map((p) => p.split(':')[0])).toEqual(['OTEL_EXPORTER_OTLP_ENDPOINT']);
     expect(problems.join()).not.toContain('tr4ce-secret');
+  });
+
+  it('when APPROVAL_TTL_HOURS is set, then refund requests wait that long; zero or a fraction refuses to start', () => {
+    const result = loadConfig({ ...base, APPROVAL_TTL_HOURS: '24' });
+    expect(result.ok && result.config.approvalTtlHours).toBe(24);
+    expect(problemsOf({ ...base, APPROVAL_TTL_HOURS: '0' }).map((p) => p.split(':')[0])).toEqual(['APPROVAL_TTL_HOURS']);
+    expect(problemsOf({ ...base, APPROVAL_TTL_HOURS: '1.5' }).map((p) => p.split(':')[0])).toEqual(['APPROVAL_TTL_HOURS']);
+  });
+
+  it('when an entry has limits, then they are read per currency; a negative amount or an upper-case currency refuses to start', () => {
+    const limited = JSON.stringify([
+      { id: 'desk', key: 'desk-key-0123456789ab', scopes: ['refunds:write'], limits: { max_amount: { usd: 50_000 }, approval_above: { usd: 20_000 } } },
+    ]);
+    const result = loadConfig({ ...base, API_KEYS: limited });
+    expect(result.ok && result.config.apiKeys[0]?.limits).toEqual({ maxAmount: { usd: 50_000 }, dailyAmount: {}, approvalAbove: { usd: 20_000 } });
+    const bad = (limits: unknown) =>
+      problemsOf({ ...base, API_KEYS: JSON.stringify([{ id: 'desk', key: 'desk-key-0123456789ab', scopes: ['refunds:write'], limits }]) });
+    expect(bad({ max_amount: { usd: -1 } })).toHaveLength(1);
+    expect(bad({ daily_amount: { USD: 100 } })).toHaveLength(1);
+    expect(bad({ per_hour: { usd: 100 } })).toHaveLength(1);
   });
 });

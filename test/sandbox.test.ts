@@ -45,11 +45,12 @@ async function openSandbox(env: Record<string, string> = {}): Promise<RunningSan
   };
 }
 
-const keyOf = (banner: string[]): string => {
-  const line = banner.find((l) => l.startsWith('sandbox api key: '));
-  if (!line) throw new Error(`no key in the banner:\n${banner.join('\n')}`);
-  return line.slice('sandbox api key: '.length);
+const keyOf = (banner: string[], label = 'sandbox api key: '): string => {
+  const line = banner.find((l) => l.startsWith(label));
+  if (!line) throw new Error(`no ${label} in the banner:\n${banner.join('\n')}`);
+  return line.slice(label.length);
 };
+const approverKeyOf = (banner: string[]): string => keyOf(banner, 'sandbox approver key: ');
 
 /** What each demo payment's description promises a caller who wants the money back. */
 const NEXT_STEP: Record<string, 'refund' | 'cancel' | 'none'> = {
@@ -69,21 +70,58 @@ const NEXT_STEP: Record<string, 'refund' | 'cancel' | 'none'> = {
 };
 
 describe('sandbox mode, in process', () => {
-  it('when API_KEYS is unset, then one full-scope key is generated, printed on a line of its own, and opens every route', async () => {
+  it('when API_KEYS is unset, then a key and its approver twin are generated, each printed on a line of its own, and the key opens every route', async () => {
     const sbx = await openSandbox();
     try {
       const key = keyOf(sbx.banner);
+      const approver = approverKeyOf(sbx.banner);
       expect(key).toBe(sbx.sandbox.generatedKey);
+      expect(approver).toBe(sbx.sandbox.generatedApproverKey);
       expect(key).toMatch(/^\S{20,}$/);
+      expect(approver).toMatch(/^\S{20,}$/);
+      expect(approver).not.toBe(key);
       expect(sbx.banner.filter((l) => l.includes(key))).toEqual([`sandbox api key: ${key}`]);
-      expect(sbx.sandbox.config.apiKeys).toHaveLength(1);
-      expect([...(sbx.sandbox.config.apiKeys[0]?.scopes ?? [])].sort()).toEqual(['payment_intents:write', 'refunds:read', 'refunds:write']);
+      expect(sbx.banner.filter((l) => l.includes(approver))).toEqual([`sandbox approver key: ${approver}`]);
+      expect(sbx.sandbox.config.apiKeys.map((k) => [k.id, [...k.scopes].sort()])).toEqual([
+        ['sandbox', ['payment_intents:write', 'refunds:read', 'refunds:write']],
+        ['sandbox-approver', ['refunds:approve', 'refunds:read']],
+      ]);
 
       expect((await sbx.http.get('/v1/refunds').set(auth(key))).status).toBe(200);
       const cancel = await sbx.http.post('/v1/payment-intents/pi_DemoRequiresCapture/cancel').set(auth(key));
       expect(cancel.status).toBe(200);
       expect(cancel.body).toMatchObject({ id: 'pi_DemoRequiresCapture', status: 'canceled' });
       expect((await sbx.http.get('/v1/refunds').set(auth('sbx_not-the-key'))).status).toBe(401);
+    } finally {
+      await sbx.close();
+    }
+  });
+
+  it('when the tour asks for more than $50.00 back, then it becomes a refund request that the approver key approves, and the refund is made', async () => {
+    const sbx = await openSandbox();
+    try {
+      const key = keyOf(sbx.banner);
+      const approver = approverKeyOf(sbx.banner);
+      const asked = await sbx.http
+        .post('/v1/refunds')
+        .set({ ...auth(key), 'idempotency-key': 'tour-approval' })
+        .send({ payment_intent: 'pi_DemoPartlyRefunded' });
+      expect(asked.status).toBe(202);
+      expect(asked.body).toMatchObject({ status: 'awaiting_approval', amount: 7500, currency: 'usd', requested_by: 'sandbox' });
+      // The caller cannot approve its own request; the approver cannot refund.
+      expect((await sbx.http.post(`/v1/refund-requests/${asked.body.id}/approve`).set(auth(key))).status).toBe(403);
+      expect((await sbx.http.post('/v1/refunds').set({ ...auth(approver), 'idempotency-key': 'x' }).send({ payment_intent: 'pi_DemoSucceeded' })).status).toBe(403);
+      const waiting = await sbx.http.get('/v1/refund-requests?status=awaiting_approval').set(auth(approver));
+      expect(waiting.body.data.map((r: { id: string }) => r.id)).toEqual([asked.body.id]);
+
+      const approved = await sbx.http.post(`/v1/refund-requests/${asked.body.id}/approve`).set(auth(approver)).send({ note: 'tour' });
+      expect(approved.status).toBe(200);
+      expect(approved.body).toMatchObject({ status: 'approved', decided_by: 'sandbox-approver', refund: { amount: 7500, requested_by: 'sandbox' } });
+      const after = await sbx.http.get('/v1/payments/pi_DemoPartlyRefunded').set(auth(key));
+      expect(after.body).toMatchObject({ refundable_amount: 0, next_step: 'none' });
+      // $50.00 is not above the threshold: the whole of pi_DemoSucceeded is refunded at once.
+      const direct = await sbx.http.post('/v1/refunds').set({ ...auth(key), 'idempotency-key': 'tour-direct' }).send({ payment_intent: 'pi_DemoSucceeded' });
+      expect(direct.status).toBe(201);
     } finally {
       await sbx.close();
     }
@@ -103,7 +141,8 @@ describe('sandbox mode, in process', () => {
     const sbx = await openSandbox({ API_KEYS: JSON.stringify([{ id: 'dev', key: 'dev-key-0123456789abcdef', scopes: ['refunds:read'] }]) });
     try {
       expect(sbx.sandbox.generatedKey).toBeUndefined();
-      expect(sbx.banner.some((l) => l.startsWith('sandbox api key:'))).toBe(false);
+      expect(sbx.sandbox.generatedApproverKey).toBeUndefined();
+      expect(sbx.banner.some((l) => l.startsWith('sandbox api key:') || l.startsWith('sandbox approver key:'))).toBe(false);
       expect((await sbx.http.get('/v1/refunds').set(auth('dev-key-0123456789abcdef'))).status).toBe(200);
     } finally {
       await sbx.close();
@@ -375,9 +414,12 @@ describe('the process, started as `npm run sandbox`', () => {
     expect(listed?.map((r) => r.id)).toEqual(expect.arrayContaining(['re_DemoPartlyRefunded', 're_DemoFullyRefunded', 're_DemoPendingRefund', 're_DemoRefundFails']));
     expect(listed?.find((r) => r.id === 're_DemoRefundFails')?.status).toBe('failed');
     const key = /^sandbox api key: (\S+)$/m.exec(exit.stdout)?.[1] ?? 'missing';
-    // The one key ever printed: once, and never in a log line.
-    expect(exit.stdout.split(key).length - 1).toBe(1);
-    expect(exit.stderr).not.toContain(key);
+    const approver = /^sandbox approver key: (\S+)$/m.exec(exit.stdout)?.[1] ?? 'missing';
+    // The only keys ever printed: each once, and never in a log line.
+    for (const printed of [key, approver]) {
+      expect(exit.stdout.split(printed).length - 1).toBe(1);
+      expect(exit.stderr).not.toContain(printed);
+    }
     // Fastify logs one "Server listening at" line per address it bound (every interface's for 0.0.0.0).
     const bound = [...exit.stdout.matchAll(/Server listening at (http:\/\/[^"]+)/g)].map((m) => new URL(m[1]!).hostname);
     expect(bound.length).toBeGreaterThan(0);

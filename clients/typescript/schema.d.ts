@@ -20,9 +20,29 @@ export interface paths {
         put?: never;
         /**
          * Refund a charge or a PaymentIntent
-         * @description Full refund by default, or part of one. Never more in total than was captured, even under concurrent requests. Idempotency-Key is required: a retry with the same key and body replays the first answer with `idempotent-replayed: true`.
+         * @description Full refund by default, or part of one. Never more in total than was captured, even under concurrent requests. Idempotency-Key is required: a retry with the same key and body replays the first answer with `idempotent-replayed: true`. Within the caller’s limits: over `max_amount` or what is left of `daily_amount` today, 403 `policy_limit_exceeded`; over `approval_above`, nothing goes to Stripe and the answer is 202 with a refund request that another caller approves.
          */
         post: operations["createRefund"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/refunds/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * What POST /v1/refunds would do with this body, without doing it
+         * @description The body of POST /v1/refunds (no Idempotency-Key). Every check the real request runs — the rules, the currency guard, your limits including what is left of today’s — on one fresh read from Stripe; nothing is created. `problem` is exactly the problem+json the real request would answer. An unknown payment is 404, as for the real request.
+         */
+        post: operations["previewRefund"];
         delete?: never;
         options?: never;
         head?: never;
@@ -40,6 +60,160 @@ export interface paths {
         get: operations["getRefund"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/refund-requests/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read one refund request */
+        get: operations["getRefundRequest"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/refund-requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List refund requests, newest first
+         * @description `status=awaiting_approval` is what waits for a decision now; `expired` ones waited longer than APPROVAL_TTL_HOURS.
+         */
+        get: operations["listRefundRequests"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/refund-requests/{id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Approve a refund request: the refund is made now
+         * @description Only a caller other than the requester. The refund runs now, exactly as POST /v1/refunds would for the requester (fresh read, the rules, the requester’s max_amount and daily_amount), for the request’s amount, with a Stripe key derived from the request: two approvals never refund twice. 200 with the request, its `refund` or, when the refund was refused (the payment changed meanwhile), its `problem`. When Stripe does not answer (504), the request stays approved with neither: approving it again settles it. The body is optional; an Idempotency-Key is optional.
+         */
+        post: operations["approveRefundRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/refund-requests/{id}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reject a refund request
+         * @description Only a caller other than the requester; nothing goes to Stripe. The body is optional; an Idempotency-Key is optional.
+         */
+        post: operations["rejectRefundRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/refund-batches": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send many refunds as one job
+         * @description 1 to 10 000 items, each a body of POST /v1/refunds with its own `key`. Every item is checked at once: a 400 lists each problem by JSON Pointer (`/items/17/amount`) and queues nothing. Each item then runs through exactly the path of POST /v1/refunds, its `key` as Idempotency-Key (scoped to your caller and the batch route), paced under Stripe’s limit behind interactive requests. The body is bound by BODY_LIMIT_BYTES (64 KiB by default, about 600 items): a large batch needs a larger limit. Idempotency-Key is required: a retry with the same key and body replays the 202 with `idempotent-replayed: true`, the same batch.
+         */
+        post: operations["createRefundBatch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/refund-batches/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A batch’s progress: its status and its items counted by status */
+        get: operations["getRefundBatch"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/refund-batches/{id}/items": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A batch’s items in the order sent, each with its refund, refund request or problem
+         * @description Filter with `status`; page with `starting_after` (the last item `key` you have).
+         */
+        get: operations["listRefundBatchItems"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/refund-batches/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel the items not started
+         * @description Items not started become `canceled` and never reach Stripe; items already started run to their answer. The batch is `canceled` once none is running. Canceling again, or canceling an ended batch, changes nothing and answers the batch as it is, so an Idempotency-Key is accepted but not needed. No body (or an empty one).
+         */
+        post: operations["cancelRefundBatch"];
         delete?: never;
         options?: never;
         head?: never;
@@ -270,51 +444,6 @@ export interface components {
         };
         /**
          * @example {
-         *       "id": "evt_5d1f0c2a9b8e7d6c5b4a3f2e",
-         *       "type": "refund.updated",
-         *       "created": "2026-11-27T17:48:07Z",
-         *       "sequence": 2,
-         *       "data": {
-         *         "object": {
-         *           "id": "re_3PdemoRefund",
-         *           "amount": 2500,
-         *           "currency": "usd",
-         *           "status": "failed",
-         *           "charge": "ch_DemoRefundFails",
-         *           "payment_intent": "pi_DemoRefundFails",
-         *           "reason": null,
-         *           "failure_reason": "expired_or_canceled_card",
-         *           "metadata": {},
-         *           "requested_by": "billing",
-         *           "created": "2026-11-27T17:40:00Z"
-         *         },
-         *         "previous_status": "succeeded"
-         *       }
-         *     }
-         */
-        Event: {
-            id: string;
-            /** @enum {string} */
-            type: "refund.created" | "refund.updated";
-            /**
-             * @description RFC 3339, UTC
-             * @example 2026-11-27T17:48:07Z
-             */
-            created: string;
-            /** @description Rises by one per object: keep the highest you have seen. */
-            sequence: number;
-            data: {
-                object: components["schemas"]["Refund"];
-                /** @description The object’s status before this change; null when it is new. */
-                previous_status: string | null;
-            };
-        };
-        EventList: {
-            data: components["schemas"]["Event"][];
-            has_more: boolean;
-        };
-        /**
-         * @example {
          *       "id": "pi_DemoPartlyRefunded",
          *       "type": "payment_intent",
          *       "status": "succeeded",
@@ -369,9 +498,276 @@ export interface components {
             refundable_amount?: number;
             currency?: string;
             payment_intent_status?: string | null;
+            /** @description policy_limit_exceeded: the limit that would be passed. */
+            limit?: number;
+            /**
+             * @description policy_limit_exceeded: `refund` (max_amount) or `day` (daily_amount, UTC).
+             * @enum {string}
+             */
+            window?: "refund" | "day";
+            /** @description policy_limit_exceeded: what is left within the limit. */
+            remaining?: number;
+            /** @enum {string} */
+            refund_request_status?: "awaiting_approval" | "approved" | "rejected" | "expired";
         } & {
             [key: string]: unknown;
         };
+        /**
+         * @example {
+         *       "would": "refund",
+         *       "amount": 2500,
+         *       "currency": "usd",
+         *       "refundable_amount": 7500,
+         *       "refundable_amount_after": 5000,
+         *       "charge": "ch_DemoPartlyRefunded",
+         *       "payment_intent": "pi_DemoPartlyRefunded",
+         *       "problem": null
+         *     }
+         */
+        RefundPreview: {
+            /**
+             * @description `refund`: POST /v1/refunds would make it (201); `request_approval`: a refund request (202); `refuse`: `problem`.
+             * @enum {string}
+             */
+            would: "refund" | "request_approval" | "refuse";
+            /** @description What was asked for, or what an omitted amount resolves to. */
+            amount: number;
+            currency: string;
+            /** @description What can be refunded now (0 when the payment cannot be refunded). */
+            refundable_amount: number;
+            /** @description What is left once this refund is made; equal to refundable_amount unless `would` is `refund`. */
+            refundable_amount_after: number;
+            charge: string | null;
+            payment_intent: string | null;
+            /** @description The problem+json the real request would get, or null. */
+            problem: components["schemas"]["Problem"] | null;
+        };
+        /**
+         * @example {
+         *       "id": "rr_6c1e0f3a9b2d4e5f6a7b8c9d",
+         *       "status": "awaiting_approval",
+         *       "request": {
+         *         "payment_intent": "pi_DemoPartlyRefunded"
+         *       },
+         *       "amount": 7500,
+         *       "currency": "usd",
+         *       "requested_by": "support-desk",
+         *       "decided_by": null,
+         *       "decision_note": null,
+         *       "refund": null,
+         *       "problem": null,
+         *       "created": "2026-11-27T17:48:07Z",
+         *       "decided_at": null,
+         *       "expires_at": "2026-11-30T17:48:07Z"
+         *     }
+         */
+        RefundRequest: {
+            id: string;
+            /**
+             * @description `expired`: undecided for APPROVAL_TTL_HOURS.
+             * @enum {string}
+             */
+            status: "awaiting_approval" | "approved" | "rejected" | "expired";
+            /** @description The body of POST /v1/refunds as sent. */
+            request: components["schemas"]["CreateRefundRequest"];
+            /** @description What the refund is for; an approval refunds exactly this. */
+            amount: number;
+            currency: string;
+            requested_by: string;
+            decided_by: string | null;
+            decision_note: string | null;
+            /** @description The refund made on approval (its requested_by is the requester). */
+            refund: components["schemas"]["Refund"] | null;
+            /** @description Why the approved refund was refused (the payment changed, the requester’s limits). Both refund and problem null on an approved request: its refund has no known outcome yet; approving it again settles it. */
+            problem: components["schemas"]["Problem"] | null;
+            /**
+             * @description RFC 3339, UTC
+             * @example 2026-11-27T17:48:07Z
+             */
+            created: string;
+            decided_at: string | null;
+            /**
+             * @description RFC 3339, UTC
+             * @example 2026-11-27T17:48:07Z
+             */
+            expires_at: string;
+        };
+        RefundRequestList: {
+            data: components["schemas"]["RefundRequest"][];
+            has_more: boolean;
+        };
+        /**
+         * @example {
+         *       "note": "Checked with the customer: duplicate charge."
+         *     }
+         */
+        RefundRequestDecision: {
+            /** @description Why; kept with the decision. */
+            note?: string;
+        };
+        /**
+         * @example {
+         *       "id": "rb_5d1f0c2a9b8e7d6c5b4a3f2e",
+         *       "status": "running",
+         *       "counts": {
+         *         "total": 3,
+         *         "pending": 1,
+         *         "refunded": 1,
+         *         "refused": 1,
+         *         "awaiting_approval": 0,
+         *         "failed": 0,
+         *         "canceled": 0
+         *       },
+         *       "created": "2026-11-27T17:48:07Z",
+         *       "completed_at": null,
+         *       "requested_by": "billing"
+         *     }
+         */
+        RefundBatch: {
+            id: string;
+            /** @enum {string} */
+            status: "queued" | "running" | "completed" | "canceled";
+            /** @description Items by status; they add up to `total`. */
+            counts: {
+                total: number;
+                /** @description Not answered yet: waiting, running, or to be retried. */
+                pending: number;
+                refunded: number;
+                refused: number;
+                awaiting_approval: number;
+                failed: number;
+                canceled: number;
+            };
+            /**
+             * @description RFC 3339, UTC
+             * @example 2026-11-27T17:48:07Z
+             */
+            created: string;
+            /** @description When its last item ended (completed, or canceled). */
+            completed_at: string | null;
+            requested_by: string;
+        };
+        /**
+         * @example {
+         *       "id": "evt_5d1f0c2a9b8e7d6c5b4a3f2e",
+         *       "type": "refund.updated",
+         *       "created": "2026-11-27T17:48:07Z",
+         *       "sequence": 2,
+         *       "data": {
+         *         "object": {
+         *           "id": "re_3PdemoRefund",
+         *           "amount": 2500,
+         *           "currency": "usd",
+         *           "status": "failed",
+         *           "charge": "ch_DemoRefundFails",
+         *           "payment_intent": "pi_DemoRefundFails",
+         *           "reason": null,
+         *           "failure_reason": "expired_or_canceled_card",
+         *           "metadata": {},
+         *           "requested_by": "billing",
+         *           "created": "2026-11-27T17:40:00Z"
+         *         },
+         *         "previous_status": "succeeded"
+         *       }
+         *     }
+         */
+        Event: {
+            id: string;
+            /** @enum {string} */
+            type: "refund.created" | "refund.updated" | "refund_request.created" | "refund_request.approved" | "refund_request.rejected" | "refund_batch.completed";
+            /**
+             * @description RFC 3339, UTC
+             * @example 2026-11-27T17:48:07Z
+             */
+            created: string;
+            /** @description Rises by one per object: keep the highest you have seen. */
+            sequence: number;
+            data: {
+                /** @description A Refund (refund.*), a RefundRequest (refund_request.*) or a RefundBatch (refund_batch.completed). */
+                object: components["schemas"]["Refund"] | components["schemas"]["RefundRequest"] | components["schemas"]["RefundBatch"];
+                /** @description The object’s status before this change; null when it is new. */
+                previous_status: string | null;
+            };
+        };
+        EventList: {
+            data: components["schemas"]["Event"][];
+            has_more: boolean;
+        };
+        /**
+         * @example {
+         *       "items": [
+         *         {
+         *           "key": "order-41-refund",
+         *           "payment_intent": "pi_DemoSucceeded",
+         *           "amount": 1000
+         *         },
+         *         {
+         *           "key": "order-42-refund",
+         *           "charge": "ch_DemoPartlyRefunded",
+         *           "reason": "duplicate",
+         *           "metadata": {
+         *             "order": "42"
+         *           }
+         *         }
+         *       ]
+         *     }
+         */
+        CreateRefundBatchRequest: {
+            items: {
+                /**
+                 * @description The item’s own idempotency key, scoped to your caller id and the batch route: across all your batches, one key makes at most one refund.
+                 * @example order-42-refund
+                 */
+                key: string;
+                /** @example ch_3PdemoCharge */
+                charge?: string;
+                /** @example pi_DemoSucceeded */
+                payment_intent?: string;
+                /**
+                 * @description Minor units. Omitted: everything still refundable.
+                 * @example 2500
+                 */
+                amount?: number;
+                /**
+                 * @description When given, must be the payment’s currency (guards against ×100 mistakes).
+                 * @example usd
+                 */
+                currency?: string;
+                /** @enum {string} */
+                reason?: "duplicate" | "fraudulent" | "requested_by_customer";
+                /**
+                 * @description Strings only; at most 48 keys (Stripe allows 50, the gateway keeps two). The keys `__proto__`, `constructor` and `prototype` are refused.
+                 * @example {
+                 *       "order": "42"
+                 *     }
+                 */
+                metadata?: {
+                    [key: string]: string;
+                };
+            }[];
+        };
+        RefundBatchItem: {
+            key: string;
+            /** @enum {string} */
+            status: "pending" | "refunded" | "refused" | "awaiting_approval" | "failed" | "canceled";
+            charge: string | null;
+            payment_intent: string | null;
+            /** @description As sent; null when it was omitted (everything still refundable). */
+            amount: number | null;
+            /** @description As sent; null when it was omitted. */
+            currency: string | null;
+            /** @description The refund made (refunded), as POST /v1/refunds answered it. */
+            refund: components["schemas"]["Refund"] | null;
+            /** @description The refund request the item became (awaiting_approval: above your approval_above), as it was then; read it by id for its decision. */
+            refund_request: components["schemas"]["RefundRequest"] | null;
+            /** @description Why no refund was made (refused, failed), as POST /v1/refunds would answer it. */
+            problem: components["schemas"]["Problem"] | null;
+        };
+        RefundBatchItemList: {
+            data: components["schemas"]["RefundBatchItem"][];
+            has_more: boolean;
+        };
+        CancelRefundBatchRequest: Record<string, never>;
         /**
          * @description A Stripe event exactly as Stripe sends it. The Stripe-Signature header is checked over these exact bytes (5-minute tolerance) before anything is read.
          * @example {
@@ -578,6 +974,17 @@ export interface operations {
                     "application/json": components["schemas"]["Refund"];
                 };
             };
+            /** @description Over the caller’s approval_above: a refund request awaiting approval, nothing sent to Stripe (or, with `idempotent-replayed: true`, the first answer to this key) */
+            202: {
+                headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key. */
+                    "idempotent-replayed"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RefundRequest"];
+                };
+            };
             /** @description Bad Request: `validation_error`, `idempotency_key_missing` */
             400: {
                 headers: {
@@ -596,7 +1003,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Forbidden: `forbidden` */
+            /** @description Forbidden: `forbidden`, `policy_limit_exceeded` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -643,6 +1050,129 @@ export interface operations {
             };
             /** @description Unprocessable Entity: `idempotency_key_reused` */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `internal_error` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Bad Gateway: `upstream_error` */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `overloaded`, `ledger_unavailable`, `upstream_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Gateway Timeout: `upstream_timeout` */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    previewRefund: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateRefundRequest"];
+            };
+        };
+        responses: {
+            /** @description What the real request would do; nothing was created */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RefundPreview"];
+                };
+            };
+            /** @description Bad Request: `validation_error` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: `unauthenticated` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type: `unsupported_media_type` */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -791,6 +1321,853 @@ export interface operations {
             };
             /** @description Gateway Timeout: `upstream_timeout` */
             504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getRefundRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The refund request */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RefundRequest"];
+                };
+            };
+            /** @description Bad Request: `validation_error` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: `unauthenticated` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `internal_error` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `overloaded`, `ledger_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listRefundRequests: {
+        parameters: {
+            query?: {
+                status?: "awaiting_approval" | "approved" | "rejected" | "expired";
+                requested_by?: string;
+                limit?: number;
+                /** @description A refund request id: the page after it. */
+                starting_after?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of refund requests, newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RefundRequestList"];
+                };
+            };
+            /** @description Bad Request: `validation_error` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: `unauthenticated` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `internal_error` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `overloaded`, `ledger_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    approveRefundRequest: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes retries safe: the same key with the same body replays the first answer. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RefundRequestDecision"];
+            };
+        };
+        responses: {
+            /** @description Approved: the request with its refund, or the problem the refund got (or, with `idempotent-replayed: true`, the first answer to this key) */
+            200: {
+                headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key. */
+                    "idempotent-replayed"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RefundRequest"];
+                };
+            };
+            /** @description Bad Request: `validation_error` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: `unauthenticated` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `forbidden`, `approval_by_requester` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `refund_request_not_pending`, `idempotency_request_in_progress`, `payment_busy` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type: `unsupported_media_type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `idempotency_key_reused` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `internal_error` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Bad Gateway: `upstream_error` */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `overloaded`, `ledger_unavailable`, `upstream_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Gateway Timeout: `upstream_timeout` */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rejectRefundRequest: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes retries safe: the same key with the same body replays the first answer. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RefundRequestDecision"];
+            };
+        };
+        responses: {
+            /** @description Rejected (or, with `idempotent-replayed: true`, the first answer to this key) */
+            200: {
+                headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key. */
+                    "idempotent-replayed"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RefundRequest"];
+                };
+            };
+            /** @description Bad Request: `validation_error` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: `unauthenticated` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `forbidden`, `approval_by_requester` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `refund_request_not_pending`, `idempotency_request_in_progress` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type: `unsupported_media_type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `idempotency_key_reused` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `internal_error` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `overloaded`, `ledger_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createRefundBatch: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Makes retries safe: the same key with the same body replays the first answer. */
+                "idempotency-key": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateRefundBatchRequest"];
+            };
+        };
+        responses: {
+            /** @description Batch accepted: every item checked and queued (or, with `idempotent-replayed: true`, the first answer to this key) */
+            202: {
+                headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key. */
+                    "idempotent-replayed"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RefundBatch"];
+                };
+            };
+            /** @description Bad Request: `validation_error`, `idempotency_key_missing` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: `unauthenticated` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `idempotency_request_in_progress` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type: `unsupported_media_type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `idempotency_key_reused` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `internal_error` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `overloaded`, `ledger_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getRefundBatch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The batch: its status and its items counted by status */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RefundBatch"];
+                };
+            };
+            /** @description Bad Request: `validation_error` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: `unauthenticated` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `internal_error` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `overloaded`, `ledger_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listRefundBatchItems: {
+        parameters: {
+            query?: {
+                status?: "pending" | "refunded" | "refused" | "awaiting_approval" | "failed" | "canceled";
+                limit?: number;
+                /** @description An item key: the page after it, in the order sent. */
+                starting_after?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the batch’s items, in the order sent */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RefundBatchItemList"];
+                };
+            };
+            /** @description Bad Request: `validation_error` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: `unauthenticated` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `internal_error` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `overloaded`, `ledger_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    cancelRefundBatch: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes retries safe: the same key with the same body replays the first answer. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CancelRefundBatchRequest"];
+            };
+        };
+        responses: {
+            /** @description The batch after the cancel: `canceled`, or still `running` until its started items end */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RefundBatch"];
+                };
+            };
+            /** @description Bad Request: `validation_error` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: `unauthenticated` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type: `unsupported_media_type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `internal_error` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `overloaded`, `ledger_unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

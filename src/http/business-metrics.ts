@@ -18,12 +18,13 @@ declare module 'fastify' {
  * What became of one request, read off its answer alone (status, problem code, replay header), so the counting needs
  * nothing from the refunds room:
  * - `created` / `canceled`: done now; `replayed`: the stored answer to an earlier request with the same key;
+ * - `requested`: over the caller's approval threshold, a refund request (202): no money moved yet;
  * - `refused`: a rule said no (404, 409: nothing left, disputed, wrong status, busy payment, …; a caller's limit);
  * - `conflict`: the Idempotency-Key is in use right now or was used for another request;
  * - `failed`: the gateway or Stripe failed (5xx: upstream errors and timeouts, ledger, bugs);
  * - `rejected`: never considered (bad input, auth, scope, rate limit, size, media type, load shedding).
  */
-export const OUTCOMES = ['created', 'canceled', 'replayed', 'refused', 'conflict', 'failed', 'rejected'] as const;
+export const OUTCOMES = ['created', 'canceled', 'requested', 'replayed', 'refused', 'conflict', 'failed', 'rejected'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
 const CONFLICT_CODES = new Set(['idempotency_request_in_progress', 'idempotency_key_reused']);
@@ -33,6 +34,7 @@ const NO_CALLER = 'none';
 
 export function outcomeOf(operation: BusinessOperation, status: number, code: string | undefined, replayed: boolean): Outcome {
   if (replayed) return 'replayed';
+  if (operation === 'refund' && status === 202) return 'requested';
   if (status < 300) return operation === 'refund' ? 'created' : 'canceled';
   if (code !== undefined && CONFLICT_CODES.has(code)) return 'conflict';
   if (status === 404 || status === 409 || code === 'policy_limit_exceeded') return 'refused';
@@ -42,19 +44,21 @@ export function outcomeOf(operation: BusinessOperation, status: number, code: st
 
 export interface BusinessMetrics {
   observe(request: FastifyRequest, reply: FastifyReply, payload: unknown): void;
+  /** A refund a batch item made (not a replay): its money counts like a refund made by POST /v1/refunds. */
+  observeBatchRefund(refund: { amount: number; currency: string; caller: string }): void;
 }
 
 export function createBusinessMetrics(registry: Registry, ledgerPools: () => readonly ConnectionPoolUsage[]): BusinessMetrics {
   const registers = [registry];
   const refunds = new Counter({
     name: 'gateway_refunds_total',
-    help: 'POST /v1/refunds answers by outcome (created, replayed, refused, conflict, failed, rejected), requested reason and caller',
+    help: 'POST /v1/refunds answers by outcome (created, requested for approval, replayed, refused, conflict, failed, rejected), requested reason and caller',
     labelNames: ['outcome', 'reason', 'caller'] as const,
     registers,
   });
   const refundedAmount = new Counter({
     name: 'gateway_refunded_amount_minor_units_total',
-    help: 'Amount of the refunds created through the gateway (replays not counted), in the currency’s minor units',
+    help: 'Amount of the refunds created through the gateway, by POST /v1/refunds or by batch items (replays not counted), in the currency’s minor units',
     labelNames: ['currency', 'caller'] as const,
     registers,
   });
@@ -99,6 +103,9 @@ export function createBusinessMetrics(registry: Registry, ledgerPools: () => rea
   poolGauge('gateway_ledger_pool_waiting_requests', 'Callers waiting for a ledger pool connection: above 0, the pool is saturated', (u) => u.waiting);
 
   return {
+    observeBatchRefund({ amount, currency, caller }) {
+      refundedAmount.inc({ currency, caller }, amount);
+    },
     observe(request, reply, payload) {
       const operation = request.routeOptions.config.operation;
       if (operation === undefined) return;

@@ -29,6 +29,9 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   not_ready: 503,
   webhooks_not_configured: 503,
   ledger_unavailable: 503,
+  policy_limit_exceeded: 403,
+  refund_request_not_pending: 409,
+  approval_by_requester: 403,
   internal_error: 500,
 };
 
@@ -61,5 +64,8 @@ export const ERROR_EXAMPLES: Record<ErrorCode, string> = {
   not_ready: 'A readiness check failed.',
   webhooks_not_configured: 'STRIPE_WEBHOOK_SECRET is not set.',
   ledger_unavailable: 'The ledger did not answer in time; nothing was sent to Stripe. Retry shortly.',
+  policy_limit_exceeded: 'A refund of 60000 usd is over the 50000 usd this caller may refund at once.',
+  refund_request_not_pending: 'Refund request rr_123 is approved already; only a request awaiting approval can be decided.',
+  approval_by_requester: 'Refund request rr_123 was made by support-desk; another caller must decide it.',
   internal_error: 'Something went wrong on our side; the request id helps us find it.',
 };

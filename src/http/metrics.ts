@@ -13,6 +13,8 @@ export interface Metrics {
   registry: Registry;
   observeRequest(labels: { method: string; route: string; status: number }, seconds: number): void;
   observeStripeCall(event: UpstreamCall): void;
+  /** One run of a batch item, by how it ended (`retry`: to run again later). */
+  observeBatchItem(outcome: string): void;
 }
 
 export function createMetrics(): Metrics {
@@ -38,8 +40,15 @@ export function createMetrics(): Metrics {
     labelNames: ['operation', 'code'] as const,
     registers: [registry],
   });
+  const batchItems = new Counter({
+    name: 'gateway_batch_item_runs_total',
+    help: 'Runs of refund batch items by how they ended (refunded, refused, awaiting_approval, failed, or retry: to run again)',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
   return {
     registry,
+    observeBatchItem: (outcome) => batchItems.inc({ outcome }),
     observeRequest: ({ method, route, status }, seconds) => requests.observe({ method, route, status: String(status) }, seconds),
     observeStripeCall: (event) => {
       stripeCalls.observe({ operation: event.operation, outcome: event.outcome }, event.durationMs / 1000);

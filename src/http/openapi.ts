@@ -15,7 +15,9 @@ export const openApiDocument: Partial<OpenAPIV3_1.Document> = {
   servers: [{ url: '/' }],
   tags: [
     { name: 'refunds', description: 'Create, read and list refunds' },
+    { name: 'refund requests', description: 'Refunds over a caller’s approval threshold, approved or rejected by another caller' },
     { name: 'payments', description: 'What is left to refund; cancelling authorisations' },
+    { name: 'batches', description: 'Many refunds as one job: send, watch, list the results, cancel' },
     { name: 'webhooks', description: 'Stripe’s events in (signed by Stripe, no API key)' },
     { name: 'operations', description: 'Health, readiness and metrics (no auth)' },
   ],

@@ -12,7 +12,18 @@ export interface FieldProblem {
   message: string;
 }
 
-export function problemBody(error: GatewayError, requestId: string): Record<string, unknown> {
+/** The problem+json members every problem carries, and the code's own fields beside them. */
+export interface ProblemBody {
+  [field: string]: unknown;
+  type: string;
+  title: string;
+  status: number;
+  code: string;
+  detail: string;
+  request_id: string;
+}
+
+export function problemBody(error: GatewayError, requestId: string): ProblemBody {
   const status = ERROR_STATUS[error.code];
   return {
     type: 'about:blank',
@@ -29,7 +40,7 @@ export function sendProblem(reply: FastifyReply, error: GatewayError): FastifyRe
   const body = problemBody(error, reply.request.id);
   if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(Math.ceil(error.retryAfterSeconds)));
   if (error.replayOf !== undefined) reply.header('idempotent-replayed', 'true');
-  return reply.code(body.status as number).type(PROBLEM_CONTENT_TYPE).send(body);
+  return reply.code(body.status).type(PROBLEM_CONTENT_TYPE).send(body);
 }
 
 export const validationError = (errors: FieldProblem[]): GatewayError =>

@@ -34,6 +34,8 @@ const exampleBody = (code: ErrorCode) => ({
   ...(code === 'amount_exceeds_refundable' ? { refundable_amount: 5000, currency: 'usd' } : {}),
   ...(code === 'currency_mismatch' ? { currency: 'usd' } : {}),
   ...(code.startsWith('payment_intent_') ? { payment_intent_status: code === 'payment_intent_requires_capture' ? 'requires_capture' : 'succeeded' } : {}),
+  ...(code === 'policy_limit_exceeded' ? { limit: 50_000, window: 'refund', currency: 'usd', remaining: 50_000 } : {}),
+  ...(code === 'refund_request_not_pending' ? { refund_request_status: 'approved' } : {}),
   ...(code === 'validation_error' ? { errors: [{ in: 'body', path: '/amount', message: 'Too small: expected number to be >=1' }] } : {}),
 });
 

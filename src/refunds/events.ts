@@ -1,16 +1,22 @@
 // Events to callers: what changed, about which object, for whom; the ledger stores them with the change itself.
 import { randomBytes } from 'node:crypto';
 
-/** The contract lists refund_request.* and refund_batch.completed too; they join as those objects are built. */
-export const EVENT_TYPES = ['refund.created', 'refund.updated'] as const;
+export const EVENT_TYPES = [
+  'refund.created',
+  'refund.updated',
+  'refund_request.created',
+  'refund_request.approved',
+  'refund_request.rejected',
+  'refund_batch.completed',
+] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
-export type EventObjectType = 'refund';
+export type EventObjectType = 'refund' | 'refund_request' | 'refund_batch';
 
 export interface GatewayEvent {
   id: string;
   type: EventType;
-  /** The caller whose object it is; null for refunds not made through the gateway (Dashboard). */
+  /** The caller whose object it is (a refund request's requester, a batch's sender); null for refunds not made through the gateway (Dashboard). */
   owner: string | null;
   objectType: EventObjectType;
   objectId: string;

@@ -28,6 +28,9 @@ export const ERROR_CODES = [
   'not_ready',
   'webhooks_not_configured',
   'ledger_unavailable',
+  'policy_limit_exceeded',
+  'refund_request_not_pending',
+  'approval_by_requester',
   'internal_error',
 ] as const;
 

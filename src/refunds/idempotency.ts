@@ -14,7 +14,12 @@ const STORED_REFUSALS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'payment_intent_not_refundable',
   'payment_intent_not_cancelable',
   'currency_mismatch',
+  // An approval or rejection of a request that was already decided: final for that call (contract v1.1).
+  'refund_request_not_pending',
 ]);
+
+/** Whether a refusal is final for its request (stored and replayed), as opposed to one a retry may get past. */
+export const isStoredRefusal = (code: ErrorCode): boolean => STORED_REFUSALS.has(code);
 
 /** How much longer than its budget an attempt may hold its record: time to store the answer once Stripe gave it. */
 export const LEASE_MARGIN_MS = 5_000;
@@ -57,6 +62,17 @@ const stripeKeyOf = (scope: string): string => `gw_${digest(scope)}`;
  * instead of refusing the key — and after Stripe forgot the key, the refund is still found by this id.
  */
 export const requestIdOf = (k: IdempotencyKey): string => `gwr_${digest(`gateway_request_id\n${scopeOf(k)}`).slice(0, 32)}`;
+
+/**
+ * An attempt whose keys are derived from a name of the gateway's own instead of a caller's Idempotency-Key (the
+ * approval of a refund request derives them from the request): every attempt — two approvals racing, a retried
+ * approval — reaches Stripe with the same key and metadata, so at most one refund is ever made for it.
+ */
+export const derivedAttempt = (k: IdempotencyKey, options: { resumed: boolean; deadline: number }): Attempt => ({
+  requestId: requestIdOf(k),
+  stripeKey: stripeKeyOf(scopeOf(k)),
+  ...options,
+});
 
 /** JSON with object keys sorted at every depth, so key order never changes a fingerprint. */
 export function canonicalJson(value: unknown): string {

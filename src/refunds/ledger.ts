@@ -1,6 +1,8 @@
 // The ledger as the rules see it: idempotency records, the refund index and per-payment turns; src/ledger/ implements it.
+import type { BatchItem, BatchItemInput, BatchItemQuery, ItemResult, RefundBatch } from './batch.js';
 import type { DeliveryBacklog, DeliveryResult, EventDelivery, EventQuery, GatewayEvent } from './events.js';
 import type { PaymentLocks } from './payment-locks.js';
+import type { RefundRequest, RefundRequestQuery } from './refund-request.js';
 import type { EventSource } from './stripe-events.js';
 import type { Page, Refund, RefundStatus } from './types.js';
 
@@ -53,6 +55,31 @@ export interface IndexedRefundQuery {
   startingAfter?: string;
 }
 
+export interface ReserveDailyInput {
+  /** The reservation's id: the request's derived id, the same on every retry of it. */
+  id: string;
+  caller: string;
+  currency: string;
+  /** The UTC day counted in, `YYYY-MM-DD`. */
+  day: string;
+  amount: number;
+  /** The caller's daily cap in this currency: the day's reservations may add up to it, never more. */
+  cap: number;
+  now: Date;
+}
+
+export type ReserveDailyResult =
+  /** Reserved now, or (`already`) held since an earlier attempt of the same request: nothing was added twice. */
+  | { reserved: true; already: boolean }
+  /** The cap would be passed; `used` is what the day held when the statement ran. */
+  | { reserved: false; used: number };
+
+/** The lease of the approval attempt making an approved request's refund: one attempt at a time, across replicas. */
+export interface SettlementLease {
+  holder: string;
+  until: Date;
+}
+
 /** A Stripe event to apply: its id (stored once), and the refunds it reports, as they are to be indexed. */
 export interface StripeEventRecord {
   id: string;
@@ -89,6 +116,11 @@ export interface ConnectionPoolUsage {
   idle: number;
   /** Callers waiting for a connection. */
   waiting: number;
+}
+
+/** An item taken to run, with the caller its batch belongs to (the refund is made in that caller's name). */
+export interface ClaimedBatchItem extends BatchItem {
+  requestedBy: string;
 }
 
 export interface Ledger {
@@ -163,10 +195,79 @@ export interface Ledger {
   deliveryBacklog(now: Date): Promise<DeliveryBacklog>;
 
   /**
+   * Adds `amount` to the caller's day in ONE conditional statement, only if the day stays within `cap` (across
+   * replicas: the total's row is the point of contention). An `id` that already holds a reservation adds nothing.
+   */
+  reserveDaily(input: ReserveDailyInput): Promise<ReserveDailyResult>;
+  /** Gives a held reservation back to its day (one statement); a released or unknown id changes nothing. */
+  releaseDaily(id: string, now: Date): Promise<boolean>;
+  /** What the caller's day holds in a currency (made and in-flight refunds). */
+  dailyUsed(input: { caller: string; currency: string; day: string }): Promise<number>;
+  /** Deletes reservations and day totals of days before `beforeDay` (`YYYY-MM-DD`); returns how many reservations went. */
+  pruneDailyLimits(beforeDay: string): Promise<number>;
+
+  /**
+   * Stores a new refund request with its `refund_request.created` event, in one write. An id already stored is left
+   * as it is (every attempt of one caller request derives the same id); what is stored is returned.
+   */
+  createRefundRequest(request: RefundRequest, now: Date): Promise<RefundRequest>;
+  /** As stored (status never `expired`; see presented()). */
+  getRefundRequest(id: string): Promise<RefundRequest | null>;
+  /** Newest first; `validation_error` for an unknown `startingAfter`. */
+  listRefundRequests(query: RefundRequestQuery): Promise<Page<RefundRequest>>;
+  /**
+   * Writes `after`'s decision (approved or rejected: who, when, note) if the request still awaits one and has not
+   * expired at `now`; false otherwise (another decision came first, or it expired). A rejection is written with its
+   * `refund_request.rejected` event; an approval takes `settlement` (its event comes with the outcome).
+   */
+  decideRefundRequest(input: { after: RefundRequest; now: Date; settlement?: SettlementLease }): Promise<boolean>;
+  /** Takes over an approved request whose refund has no outcome and whose lease is free (or ran out); null otherwise. */
+  takeRefundRequestSettlement(input: { id: string; settlement: SettlementLease; now: Date }): Promise<RefundRequest | null>;
+  /**
+   * Stores the approved refund's outcome (`after.refund` or `after.problem`) if `holder` still holds the settlement,
+   * with the `refund_request.approved` event and the refund's index row and event, in one write (the refund is indexed
+   * either way: it exists at Stripe). false when another attempt holds it now.
+   */
+  settleRefundRequest(input: { after: RefundRequest; holder: string; now: Date }): Promise<boolean>;
+  /** The settlement ends without an outcome (Stripe did not answer): another approval attempt may take it. */
+  releaseRefundRequestSettlement(id: string, holder: string): Promise<void>;
+
+  /**
    * Says this process is alive and returns how many processes share the ledger (itself included), counting those seen
    * within `staleAfterMs`. The embedded ledger is one process's alone: always 1.
    */
   heartbeat(input: { replica: string; now: Date; staleAfterMs: number }): Promise<number>;
+
+  /**
+   * Stores a new batch with its items, all pending, in one transaction. A batch id already stored is left as it is
+   * (every attempt of one POST derives the same id): what is stored is returned.
+   */
+  createBatch(input: { batch: RefundBatch; items: readonly BatchItemInput[]; now: Date }): Promise<RefundBatch>;
+  getBatch(id: string): Promise<RefundBatch | null>;
+  /** In the order sent; `validation_error` for a `startingAfter` that is no item key of the batch. */
+  listBatchItems(query: BatchItemQuery): Promise<Page<BatchItem>>;
+  /**
+   * Takes up to `limit` pending items that are due and not held (or whose holder's lease ran out), oldest batch first
+   * and in the order sent, counts a run for each and holds it for `leaseMs`: across replicas, one run of an item at a
+   * time. A queued batch becomes running.
+   */
+  claimBatchItems(input: { holder: string; now: Date; limit: number; leaseMs: number }): Promise<ClaimedBatchItem[]>;
+  /**
+   * Stores a held item's final answer and moves the batch's counts, in one write; when it was the batch's last pending
+   * item, the batch ends (completed, or canceled after a cancel) with its `refund_batch.completed` event in the same
+   * write. false when `holder` no longer holds the item (its lease ran out and another run took it).
+   */
+  settleBatchItem(input: { batchId: string; position: number; holder: string; now: Date; result: ItemResult }): Promise<boolean>;
+  /** Frees a held item to run again from `at` (a retry after a failure that said nothing final). */
+  retryBatchItem(input: { batchId: string; position: number; holder: string; at: Date }): Promise<boolean>;
+  /**
+   * Cancels every item not started yet (never run) and marks the batch so; it is `canceled` at once when nothing else
+   * is pending, otherwise when its last started item ends. Ending writes the completion event. A batch already ended
+   * is returned as it is; null for an unknown id.
+   */
+  cancelBatch(id: string, now: Date): Promise<RefundBatch | null>;
+  /** Deletes batches (and their items) that ended before `before`; returns how many. */
+  pruneBatches(before: Date): Promise<number>;
 
   /** Per-payment turns that hold across every process sharing this ledger. */
   readonly paymentLocks: PaymentLocks;

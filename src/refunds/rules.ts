@@ -30,6 +30,10 @@ export function assertPaymentIntentRefundable(intent: PaymentIntent): void {
   );
 }
 
+/** A succeeded PaymentIntent without a charge: nothing Stripe could refund. */
+export const noChargeError = (intent: PaymentIntent): GatewayError =>
+  new GatewayError('payment_intent_not_refundable', `PaymentIntent ${intent.id} has no charge.`, { fields: { payment_intent_status: intent.status } });
+
 export interface RefundCheck {
   charge: Charge;
   /** The PaymentIntent behind the charge, if it has one (read together with the charge). */

@@ -84,3 +84,13 @@ export interface Page<T> {
   data: T[];
   hasMore: boolean;
 }
+
+/** The body of POST /v1/refunds, as the rules read it (validated at the edge). */
+export interface CreateRefundRequest {
+  charge?: string;
+  payment_intent?: string;
+  amount?: number;
+  currency?: string;
+  reason?: RequestableRefundReason;
+  metadata?: Record<string, string>;
+}

@@ -100,6 +100,63 @@ export class TracedLedger implements Ledger {
   deliveryBacklog(now: Date) {
     return this.#span('deliveryBacklog', () => this.#inner.deliveryBacklog(now));
   }
+  reserveDaily(input: Parameters<Ledger['reserveDaily']>[0]) {
+    return this.#span('reserveDaily', () => this.#inner.reserveDaily(input), (r) => ({ 'ledger.stored': r.reserved }));
+  }
+  releaseDaily(id: string, now: Date) {
+    return this.#span('releaseDaily', () => this.#inner.releaseDaily(id, now), (released) => ({ 'ledger.stored': released }));
+  }
+  dailyUsed(input: Parameters<Ledger['dailyUsed']>[0]) {
+    return this.#span('dailyUsed', () => this.#inner.dailyUsed(input));
+  }
+  pruneDailyLimits(beforeDay: string) {
+    return this.#span('pruneDailyLimits', () => this.#inner.pruneDailyLimits(beforeDay), (count) => ({ 'ledger.rows': count }));
+  }
+  createRefundRequest(request: Parameters<Ledger['createRefundRequest']>[0], now: Date) {
+    return this.#span('createRefundRequest', () => this.#inner.createRefundRequest(request, now), (stored) => ({ 'refund_request.id': stored.id }));
+  }
+  getRefundRequest(id: string) {
+    return this.#span('getRefundRequest', () => this.#inner.getRefundRequest(id), (found) => ({ 'ledger.found': found !== null }));
+  }
+  listRefundRequests(query: Parameters<Ledger['listRefundRequests']>[0]) {
+    return this.#span('listRefundRequests', () => this.#inner.listRefundRequests(query), (page) => ({ 'ledger.rows': page.data.length }));
+  }
+  decideRefundRequest(input: Parameters<Ledger['decideRefundRequest']>[0]) {
+    return this.#span('decideRefundRequest', () => this.#inner.decideRefundRequest(input), (stored) => ({ 'ledger.stored': stored }));
+  }
+  takeRefundRequestSettlement(input: Parameters<Ledger['takeRefundRequestSettlement']>[0]) {
+    return this.#span('takeRefundRequestSettlement', () => this.#inner.takeRefundRequestSettlement(input), (taken) => ({ 'ledger.stored': taken !== null }));
+  }
+  settleRefundRequest(input: Parameters<Ledger['settleRefundRequest']>[0]) {
+    return this.#span('settleRefundRequest', () => this.#inner.settleRefundRequest(input), (stored) => ({ 'ledger.stored': stored }));
+  }
+  releaseRefundRequestSettlement(id: string, holder: string) {
+    return this.#span('releaseRefundRequestSettlement', () => this.#inner.releaseRefundRequestSettlement(id, holder));
+  }
+  createBatch(input: Parameters<Ledger['createBatch']>[0]) {
+    return this.#span('createBatch', () => this.#inner.createBatch(input), () => ({ 'ledger.rows': input.items.length }));
+  }
+  getBatch(id: string) {
+    return this.#span('getBatch', () => this.#inner.getBatch(id), (found) => ({ 'ledger.found': found !== null }));
+  }
+  listBatchItems(query: Parameters<Ledger['listBatchItems']>[0]) {
+    return this.#span('listBatchItems', () => this.#inner.listBatchItems(query), (page) => ({ 'ledger.rows': page.data.length }));
+  }
+  claimBatchItems(input: Parameters<Ledger['claimBatchItems']>[0]) {
+    return this.#span('claimBatchItems', () => this.#inner.claimBatchItems(input), (rows) => ({ 'ledger.rows': rows.length }));
+  }
+  settleBatchItem(input: Parameters<Ledger['settleBatchItem']>[0]) {
+    return this.#span('settleBatchItem', () => this.#inner.settleBatchItem(input), (stored) => ({ 'ledger.stored': stored, 'batch.item_status': input.result.status }));
+  }
+  retryBatchItem(input: Parameters<Ledger['retryBatchItem']>[0]) {
+    return this.#span('retryBatchItem', () => this.#inner.retryBatchItem(input), (stored) => ({ 'ledger.stored': stored }));
+  }
+  cancelBatch(id: string, now: Date) {
+    return this.#span('cancelBatch', () => this.#inner.cancelBatch(id, now), (found) => ({ 'ledger.found': found !== null }));
+  }
+  pruneBatches(before: Date) {
+    return this.#span('pruneBatches', () => this.#inner.pruneBatches(before), (count) => ({ 'ledger.rows': count }));
+  }
   heartbeat(input: Parameters<Ledger['heartbeat']>[0]) {
     return this.#span('heartbeat', () => this.#inner.heartbeat(input));
   }

@@ -27,7 +27,7 @@ export interface MalformedCase {
   expected: Expected;
 }
 
-export const ROUTE_NAMES = ['createRefund', 'cancel', 'getRefund', 'listRefunds', 'getPayment', 'listEvents'] as const;
+export const ROUTE_NAMES = ['createRefund', 'cancel', 'getRefund', 'listRefunds', 'getPayment', 'listEvents', 'createBatch', 'getBatch', 'listBatchItems', 'cancelBatch'] as const;
 export type RouteName = (typeof ROUTE_NAMES)[number];
 
 /** A JSON member as raw text, so a body can repeat keys, hold `1e400` or nest thousands deep. */
@@ -50,6 +50,10 @@ interface Template {
   /** Methods the path does not allow. */
   wrongMethods: string[];
 }
+
+/** One valid batch item, as members: the batch body's mutations break a copy of it. */
+const BATCH_ITEM: Member[] = [member('key', 'item-1'), member('payment_intent', 'pi_Fuzz1'), member('amount', 100), member('metadata', { order: '42' })];
+const itemsOf = (...items: Member[][]): string => `[${items.map(objectText).join(',')}]`;
 
 const TEMPLATES: Record<RouteName, Template> = {
   createRefund: {
@@ -75,6 +79,27 @@ const TEMPLATES: Record<RouteName, Template> = {
   listRefunds: { method: 'GET', path: '/v1/refunds', key: KEYS.support, wrongScopeKeys: [KEYS.ops], wrongMethods: ['PUT', 'PATCH', 'DELETE', 'OPTIONS'] },
   getPayment: { method: 'GET', path: '/v1/payments/{id}', id: 'pi_Fuzz1', key: KEYS.support, wrongScopeKeys: [KEYS.ops], wrongMethods: ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] },
   listEvents: { method: 'GET', path: '/v1/events', key: KEYS.support, wrongScopeKeys: [KEYS.ops], wrongMethods: ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] },
+  createBatch: {
+    method: 'POST',
+    path: '/v1/refund-batches',
+    body: [['items', itemsOf(BATCH_ITEM, [member('key', 'item-2'), member('charge', 'ch_Fuzz2')])]],
+    key: KEYS.billing,
+    wrongScopeKeys: [KEYS.support, KEYS.ops],
+    idempotencyKey: 'required',
+    wrongMethods: ['GET', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+  },
+  getBatch: { method: 'GET', path: '/v1/refund-batches/{id}', id: 'rb_Fuzz1', key: KEYS.support, wrongScopeKeys: [KEYS.ops], wrongMethods: ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] },
+  listBatchItems: { method: 'GET', path: '/v1/refund-batches/{id}/items', id: 'rb_Fuzz1', key: KEYS.support, wrongScopeKeys: [KEYS.ops], wrongMethods: ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] },
+  cancelBatch: {
+    method: 'POST',
+    path: '/v1/refund-batches/{id}/cancel',
+    id: 'rb_Fuzz1',
+    body: [],
+    key: KEYS.billing,
+    wrongScopeKeys: [KEYS.support, KEYS.ops],
+    idempotencyKey: 'optional',
+    wrongMethods: ['GET', 'HEAD', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+  },
 };
 
 // ---- small pieces ----
@@ -213,10 +238,33 @@ const cancelMutations: fc.Arbitrary<Mutation>[] = [
   forbidding,
 ];
 
+/** A batch's items with one item broken the way a refund body breaks (each refund mutation, inside the batch). */
+const itemMutations: fc.Arbitrary<Mutation>[] = [...refundMutations, setting('key', fc.constantFrom('""', '1', 'null', '"clé"', '"tab\\there"', JSON.stringify('k'.repeat(256)))), fc.constant({ what: 'an item without key', apply: without('key') })].map(
+  (mutation) => mutation.map(({ what, apply }) => ({ what: `item ${what}`, apply: set('items', itemsOf([member('key', 'item-0'), member('charge', 'ch_Fuzz0')], apply(BATCH_ITEM))) })),
+);
+
+const batchMutations: fc.Arbitrary<Mutation>[] = [
+  ...itemMutations,
+  setting('items', fc.constantFrom('null', '{}', '"x"', '1', 'true', '[]', '[1]', '[null]', '["item"]', '[[]]')),
+  fc.constant({ what: 'no items', apply: without('items') }),
+  fc.constant({ what: 'an item key twice', apply: set('items', itemsOf(BATCH_ITEM, [member('charge', 'ch_Fuzz2'), member('key', 'item-1')])) }),
+  adding(new Set(['items'])),
+  flooding,
+  forbidding,
+  fc.constant({ what: 'a repeated key', apply: (m: Member[]) => [...m, ['items', itemsOf(BATCH_ITEM)] as Member] }),
+];
+
+/** The cancel of a batch takes no body but `{}`: anything in it is refused. */
+const cancelBatchMutations: fc.Arbitrary<Mutation>[] = [adding(new Set()), flooding, forbidding];
+
+const BODY_MUTATIONS = { createRefund: refundMutations, cancel: cancelMutations, createBatch: batchMutations, cancelBatch: cancelBatchMutations };
+type BodyRoute = keyof typeof BODY_MUTATIONS;
+const hasBody = (route: RouteName): route is BodyRoute => route in BODY_MUTATIONS;
+
 /** A body that its route's schema refuses, as text or bytes. */
-function badBody(route: 'createRefund' | 'cancel'): fc.Arbitrary<{ what: string; payload: string | Buffer }> {
+function badBody(route: BodyRoute): fc.Arbitrary<{ what: string; payload: string | Buffer }> {
   const valid = objectText(TEMPLATES[route].body ?? []);
-  const mutations = route === 'createRefund' ? refundMutations : cancelMutations;
+  const mutations = BODY_MUTATIONS[route];
   const mutated = (first: Mutation, second: Mutation | undefined) => ({
     what: [first, second].filter((m) => m !== undefined).map((m) => m.what).join('; '),
     payload: objectText([first, second].reduce((members, m) => (m ? m.apply(members) : members), TEMPLATES[route].body ?? [])),
@@ -244,6 +292,15 @@ const badListQuery = fc.oneof(
   fc.constantFrom('', 'a b', 'ü', 'x'.repeat(65), 'a/b').map((v) => `requested_by=${enc(v)}`),
   alnum(1, 20).filter((k) => !LIST_PARAMS.has(k)).map((k) => `${k}=1`),
   fc.constantFrom('__proto__=x', 'constructor=y', 'prototype=z'),
+);
+const badBatchItemQuery = fc.oneof(
+  fc.constantFrom('0', '101', '-1', 'abc', '1.5', '', '1e3', 'Infinity').map((v) => `limit=${v}`),
+  fc.constant('limit=5&limit=6'),
+  fc.constantFrom('done', 'succeeded', 'PENDING', '', 'refunded,refused').map((v) => `status=${enc(v)}`),
+  fc.constantFrom('', 'clé', 'tab\there', 'x'.repeat(256)).map((v) => `starting_after=${enc(v)}`),
+  fc.constant('starting_after=a&starting_after=b'),
+  alnum(1, 20).filter((k) => !['limit', 'status', 'starting_after'].includes(k)).map((k) => `${k}=1`),
+  fc.constantFrom('__proto__=x', 'ending_before=item-1'),
 );
 const badEventQuery = fc.oneof(
   fc.constantFrom('0', '101', '-1', 'abc', '1.5', '', '1e3', 'Infinity').map((v) => `limit=${v}`),
@@ -320,7 +377,11 @@ const withQuery = (q: string) => (r: FuzzRequest): FuzzRequest => ({ ...r, url: 
 function schemaDefects(route: RouteName): fc.Arbitrary<Choice['schema'][number]> {
   const t = TEMPLATES[route];
   const options: fc.Arbitrary<Choice['schema'][number]>[] = [
-    (route === 'listRefunds' ? badListQuery : route === 'listEvents' ? badEventQuery : anyQuery).map((q) => ({ where: 'query' as const, what: `query ${q.slice(0, 40)}`, apply: withQuery(q) })),
+    (route === 'listRefunds' ? badListQuery : route === 'listEvents' ? badEventQuery : route === 'listBatchItems' ? badBatchItemQuery : anyQuery).map((q) => ({
+      where: 'query' as const,
+      what: `query ${q.slice(0, 40)}`,
+      apply: withQuery(q),
+    })),
   ];
   if (t.id) {
     const prefix = t.id.slice(0, 2);
@@ -333,11 +394,11 @@ function schemaDefects(route: RouteName): fc.Arbitrary<Choice['schema'][number]>
   if (t.idempotencyKey) {
     options.push(badIdempotencyKey.map((k) => ({ where: 'header' as const, what: `idempotency-key ${JSON.stringify(k.slice(0, 20))}`, apply: (r: FuzzRequest) => ({ ...r, headers: { ...r.headers, 'idempotency-key': k } }) })));
   }
-  if (route === 'createRefund' || route === 'cancel') {
+  if (hasBody(route)) {
     options.push(badBody(route).map(({ what, payload }) => ({ where: 'body' as const, what, apply: (r: FuzzRequest) => ({ ...r, payload }) })));
   }
   // The body has the most ways to break: it is picked more often than the query, the path and the header.
-  return fc.oneof(...options.map((arbitrary, i) => ({ arbitrary, weight: (route === 'createRefund' || route === 'cancel') && i === options.length - 1 ? 6 : 1 })));
+  return fc.oneof(...options.map((arbitrary, i) => ({ arbitrary, weight: hasBody(route) && i === options.length - 1 ? 6 : 1 })));
 }
 
 const LAYERS = ['url', 'method', 'auth', 'scope', 'size', 'media', 'idempotency', 'schema'] as const;

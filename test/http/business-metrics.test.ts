@@ -137,6 +137,7 @@ describe('cancel metrics', () => {
 describe('outcomeOf', () => {
   it.each([
     ['refund', 201, undefined, false, 'created'],
+    ['refund', 202, undefined, false, 'requested'],
     ['cancel', 200, undefined, false, 'canceled'],
     ['refund', 409, 'charge_already_refunded', true, 'replayed'],
     ['refund', 404, 'not_found', false, 'refused'],

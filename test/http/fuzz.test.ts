@@ -21,8 +21,18 @@ const INTERNALS = new RegExp(
     .join('|'),
 );
 
-/** What the ledger does on its own timers (replica heartbeat, pruning, the events outbox), whatever requests come. */
-const BACKGROUND = new Set(['heartbeat', 'pruneIdempotency', 'fanOutEvents', 'claimDeliveries', 'settleDelivery', 'deliveryBacklog']);
+/** What the ledger does on its own timers (replica heartbeat, pruning, the events outbox, batch items), whatever requests come. */
+const BACKGROUND = new Set([
+  'heartbeat',
+  'pruneIdempotency',
+  'pruneDailyLimits',
+  'fanOutEvents',
+  'claimDeliveries',
+  'settleDelivery',
+  'deliveryBacklog',
+  'claimBatchItems',
+  'pruneBatches',
+]);
 
 /**
  * The real ledger, with every call a request could make counted (its payment locks included): a malformed request

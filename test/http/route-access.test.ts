@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig, SCOPES } from '../../src/config.js';
 import type { Ledger } from '../../src/refunds/ledger.js';
 import { API_KEYS, auth, KEYS, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { newTestLedger } from '../helpers/ledger.js';
@@ -32,13 +32,18 @@ function registeredRoutes(app: FastifyInstance): { method: string; url: string }
   return routes;
 }
 
+/** A caller holding every scope there is (the test callers' billing lacks refunds:approve). */
+const EVERY_SCOPE_KEY = 'every-scope-key-0123456789abcdef';
+
 /** A concrete path for a template: path parameters get a value that is no id, so nothing reaches Stripe. */
 const concrete = (url: string): string => url.replace(/:[^/]+/g, 'x');
 
 describe('every registered /v1 route', () => {
   let gw: TestGateway;
   beforeAll(async () => {
-    gw = await startTestGateway();
+    gw = await startTestGateway({
+      env: { API_KEYS: JSON.stringify([...API_KEYS, { id: 'every-scope', key: EVERY_SCOPE_KEY, scopes: [...SCOPES] }]) },
+    });
   });
   afterAll(async () => {
     await gw?.close();
@@ -54,6 +59,15 @@ describe('every registered /v1 route', () => {
         'GET /v1/payments/:id',
         'POST /v1/payment-intents/:id/cancel',
         'POST /v1/webhooks/stripe',
+        'POST /v1/refunds/preview',
+        'GET /v1/refund-requests',
+        'GET /v1/refund-requests/:id',
+        'POST /v1/refund-requests/:id/approve',
+        'POST /v1/refund-requests/:id/reject',
+        'POST /v1/refund-batches',
+        'GET /v1/refund-batches/:id',
+        'GET /v1/refund-batches/:id/items',
+        'POST /v1/refund-batches/:id/cancel',
         'GET /healthz',
       ]),
     );
@@ -66,7 +80,7 @@ describe('every registered /v1 route', () => {
     for (const { method, url } of api) {
       const path = concrete(url);
       const anonymous = await gw.app.inject({ method: method as 'GET', url: path });
-      const fullScope = await gw.app.inject({ method: method as 'GET', url: path, headers: auth(KEYS.billing) });
+      const fullScope = await gw.app.inject({ method: method as 'GET', url: path, headers: auth(EVERY_SCOPE_KEY) });
       seen[`${method} ${url}`] = { anonymous: anonymous.statusCode, fullScope: fullScope.statusCode };
     }
     for (const [route, { anonymous, fullScope }] of Object.entries(seen)) {

@@ -12,8 +12,17 @@ import { refund, T0 } from './fixtures.js';
 const extra = (name: string, sql: string): Migration => ({ name, sql, checksum: `checksum of ${name}` });
 
 const FILES = {
-  sqlite: ['001-ledger.sql', '002-events.sql', '003-stripe-events.sql'],
-  postgres: ['001-idempotency-records.sql', '002-refund-index.sql', '003-idempotency-holder.sql', '004-events.sql', '005-stripe-events.sql', '008-replicas.sql'],
+  sqlite: ['001-ledger.sql', '002-events.sql', '003-stripe-events.sql', '004-limits-and-refund-requests.sql', '005-refund-batches.sql'],
+  postgres: [
+    '001-idempotency-records.sql',
+    '002-refund-index.sql',
+    '003-idempotency-holder.sql',
+    '004-events.sql',
+    '005-stripe-events.sql',
+    '006-limits-and-refund-requests.sql',
+    '007-refund-batches.sql',
+    '008-replicas.sql',
+  ],
 };
 
 for (const backend of ledgerBackends) {
@@ -116,7 +125,9 @@ describe.skipIf(postgresBackend.skip)(`replicas starting together on ${postgresB
   });
 
   it('when four replicas start at once on an empty database, then all start and each migration is applied once', async () => {
-    await db().sql.exec('DROP TABLE jobs, stripe_events, gateway_replicas, event_deliveries, events, refunds, idempotency_records, schema_migrations');
+    await db().sql.exec(
+      'DROP TABLE refund_batch_items, refund_batches, limit_reservations, daily_limit_totals, refund_requests, jobs, stripe_events, gateway_replicas, event_deliveries, events, refunds, idempotency_records, schema_migrations',
+    );
 
     const results = await Promise.allSettled(
       Array.from({ length: 4 }, () => createLedger({ kind: 'postgres', databaseUrl: db().databaseUrl! })),

@@ -47,7 +47,7 @@ for (const backend of ledgerBackends) {
 
       expect(await rejectionOf(ledger.paymentLocks.withTurn('ch_1', 1_000, () => Promise.reject(thrown)))).toBe(thrown);
       // Free again as soon as its release reaches the database (the release does not hold up the answer).
-      expect(await ledger.paymentLocks.withTurn('ch_1', 1_000, async () => 'again')).toBe('again');
+      expect(await ledger.paymentLocks.withTurn('ch_1', 5_000, async () => 'again')).toBe('again');
     });
 
     it('when the work uses the ledger while holding the lock, then those calls go through', async () => {

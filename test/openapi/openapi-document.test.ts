@@ -33,11 +33,36 @@ describe('openapi/openapi.json', () => {
     const doc = JSON.parse(await readFile(OPENAPI_PATH, 'utf8')) as { openapi: string; paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths).sort()).toEqual(
-      ['/healthz', '/metrics', '/readyz', '/v1/events', '/v1/payment-intents/{id}/cancel', '/v1/payments/{id}', '/v1/refunds', '/v1/refunds/{id}', '/v1/webhooks/stripe'].sort(),
+      [
+        '/healthz',
+        '/metrics',
+        '/readyz',
+        '/v1/events',
+        '/v1/payment-intents/{id}/cancel',
+        '/v1/payments/{id}',
+        '/v1/refund-batches',
+        '/v1/refund-batches/{id}',
+        '/v1/refund-batches/{id}/cancel',
+        '/v1/refund-batches/{id}/items',
+        '/v1/refunds',
+        '/v1/refunds/{id}',
+        '/v1/refunds/preview',
+        '/v1/refund-requests',
+        '/v1/refund-requests/{id}',
+        '/v1/refund-requests/{id}/approve',
+        '/v1/refund-requests/{id}/reject',
+        '/v1/webhooks/stripe',
+      ].sort(),
     );
+    // A batch is accepted (202), checked whole (400, 413, 415), replayed or refused by its key (409, 422); never a Stripe error.
+    expect(Object.keys(doc.paths['/v1/refund-batches']!.post!.responses).sort()).toEqual(['202', '400', '401', '403', '409', '413', '415', '422', '429', '500', '503'].sort());
     expect(Object.keys(doc.paths['/v1/refunds']!.post!.responses).sort()).toEqual(
-      ['201', '400', '401', '403', '404', '409', '413', '415', '422', '429', '500', '502', '503', '504'].sort(),
+      ['201', '202', '400', '401', '403', '404', '409', '413', '415', '422', '429', '500', '502', '503', '504'].sort(),
     );
+    // The problems a decision can get are documented with the decision routes.
+    const approve = JSON.stringify(doc.paths['/v1/refund-requests/{id}/approve']!.post!.responses);
+    for (const code of ['approval_by_requester', 'refund_request_not_pending', 'not_found', 'upstream_timeout']) expect(approve).toContain(`"${code}"`);
+    expect(JSON.stringify(doc.paths['/v1/refunds']!.post!.responses['403'])).toContain('"policy_limit_exceeded"');
     // Stripe's webhook takes no API key: no 401/403/429, and its own 400 (invalid_signature) and 503 (webhooks_not_configured).
     const webhook = doc.paths['/v1/webhooks/stripe']!.post! as { responses: Record<string, unknown>; security: unknown[]; requestBody?: unknown };
     expect(Object.keys(webhook.responses).sort()).toEqual(['200', '400', '413', '415', '500', '502', '503', '504']);
@@ -65,7 +90,29 @@ describe('openapi/openapi.json', () => {
     const text = await readFile(OPENAPI_PATH, 'utf8');
     const doc = JSON.parse(text) as { components: { schemas: Record<string, unknown> } };
     const names = Object.keys(doc.components.schemas);
-    expect(names.sort()).toEqual(['CancelPaymentIntentRequest', 'CreateRefundRequest', 'Event', 'EventList', 'Payment', 'Problem', 'Refund', 'RefundList', 'StripeEvent', 'WebhookAck']);
+    expect(names.sort()).toEqual(
+      [
+        'CancelPaymentIntentRequest',
+        'CancelRefundBatchRequest',
+        'CreateRefundBatchRequest',
+        'CreateRefundRequest',
+        'Event',
+        'EventList',
+        'Payment',
+        'Problem',
+        'Refund',
+        'RefundBatch',
+        'RefundBatchItem',
+        'RefundBatchItemList',
+        'RefundList',
+        'RefundPreview',
+        'RefundRequest',
+        'RefundRequestDecision',
+        'RefundRequestList',
+        'StripeEvent',
+        'WebhookAck',
+      ].sort(),
+    );
     for (const name of names) expect({ name, referred: text.includes(`"#/components/schemas/${name}"`) }).toEqual({ name, referred: true });
   });
 });

@@ -9,6 +9,8 @@ import { guarded } from '../ledger-errors.js';
 import type { LedgerLogger } from '../ledger-logger.js';
 import { listIndexedRefunds } from '../refund-list.js';
 import { readTime, REFUND_COLUMNS, refundParams, toRefund, type RefundRow } from '../refund-rows.js';
+import { pgApprovals } from './pg-approvals.js';
+import { pgBatches } from './pg-batches.js';
 import { PgPaymentLocks } from './pg-payment-locks.js';
 import type { PgPools } from './pg-pools.js';
 import {
@@ -201,11 +203,13 @@ export function createPgLedger(pools: PgPools, logger: LedgerLogger): Ledger {
         const oldest = row?.oldest ? readTime(row.oldest) : null;
         return { pending: Number(row?.pending ?? 0), oldestPendingSeconds: oldest ? Math.max(0, (now.getTime() - oldest.getTime()) / 1000) : null };
       }),
+    ...pgApprovals(run, retryingSequence),
     heartbeat: ({ replica, now, staleAfterMs }) =>
       guarded(async () => {
         const [row] = await run<{ replicas: number }>(HEARTBEAT, [replica, iso(now), iso(new Date(now.getTime() - staleAfterMs))]);
         return Number(row?.replicas ?? 1);
       }),
+    ...pgBatches(run),
     paymentLocks,
     ping: () => guarded(async () => void (await run('SELECT 1'))),
     // pg's pools keep these counts themselves; read at scrape time for the saturation gauges.

@@ -10,6 +10,8 @@ import { JOB_COLUMNS, toJobState, untaken, type JobRow } from '../job-rows.js';
 import { guarded } from '../ledger-errors.js';
 import { listIndexedRefunds } from '../refund-list.js';
 import { readTime, REFUND_COLUMNS, refundParams, toRefund, type RefundRow } from '../refund-rows.js';
+import { sqliteApprovals } from './sqlite-approvals.js';
+import { sqliteBatches } from './sqlite-batches.js';
 
 /** `$1`, `$2`… in SQL, bound from an array: better-sqlite3 reads `$1` as the named parameter "1". */
 const named = (params: readonly unknown[]): Record<string, unknown> => Object.fromEntries(params.map((value, i) => [String(i + 1), value]));
@@ -241,7 +243,9 @@ export function createSqliteLedger(db: Database.Database): Ledger {
         const oldest = row?.oldest ? readTime(row.oldest) : null;
         return { pending: Number(row?.pending ?? 0), oldestPendingSeconds: oldest ? Math.max(0, (now.getTime() - oldest.getTime()) / 1000) : null };
       }),
+    ...sqliteApprovals({ db, all, write, upsertRefund: upsert }),
     heartbeat: async () => 1,
+    ...sqliteBatches({ db, all, write }),
     paymentLocks,
     ping: () => guarded(async () => void all('SELECT 1')),
     close: async () => {
