@@ -32,10 +32,10 @@ import { eventRoutes } from './http/routes/events.js';
 import { createLedger } from './ledger/create-ledger.js';
 import { registerLifecycleMetrics } from './lifecycle/lifecycle-metrics.js';
 import { ReconcileJob } from './lifecycle/reconcile-job.js';
-import { BatchWorker } from './refunds/batch-worker.js';
+import { BatchWorker, type ItemRun } from './refunds/batch-worker.js';
 import { EventFeed } from './refunds/event-feed.js';
 import { GatewayError } from './refunds/gateway-error.js';
-import type { Ledger } from './refunds/ledger.js';
+import type { ClaimedBatchItem, Ledger } from './refunds/ledger.js';
 import type { PaymentGateway } from './refunds/payment-gateway.js';
 import type { DeliveryResult, EventDelivery } from './refunds/events.js';
 import { RECONCILE_JOB, reconcileOnce, type ReconcileSummary } from './refunds/reconciliation.js';
@@ -371,6 +371,20 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       }
     },
     onError: (err) => app.log.warn({ err }, 'batch worker failed; it goes on'),
+    ...(telemetry
+      ? {
+          aroundItem: (item: ClaimedBatchItem, run: () => Promise<ItemRun>) =>
+            telemetry.tracing.inRoot(
+              'batch item',
+              { 'batch.id': item.batchId, 'batch.position': item.position, 'gateway.caller': item.requestedBy, 'batch.item_attempt': item.attempts },
+              async (span) => {
+                const done = await run();
+                span.setAttributes({ 'batch.item_outcome': done.outcome, 'batch.item_stored': done.stored, ...(done.code ? { 'gateway.error_code': done.code } : {}) });
+                return done;
+              },
+            ),
+        }
+      : {}),
   });
   const sender = new EventSender({
     ledger,

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server.js';
 import { API_KEYS, auth, createPayment, KEYS, startTestGateway, type TestGateway, type TestGatewayOptions } from '../helpers/gateway.js';
 import { startReceiver, type Receiver } from '../helpers/receiver.js';
+import { agentCall, waitForEnd } from '../helpers/batches.js';
 
 class Lines extends Writable {
   text = '';
@@ -240,5 +241,30 @@ describe('background work', () => {
     expect(parentOf(delivery)).toBeUndefined();
     expect(delivery.attributes).toMatchObject({ 'event.type': 'refund.created', 'gateway.caller': 'billing', 'event.result': 'delivered', 'event.attempt': 1 });
     expect(descendants(delivery).map((s) => s.name)).toEqual(['ledger.settleDelivery']);
+  });
+
+  it('when a refund batch runs, then each item run is a trace of its own holding its refund path, and the POST that queued it holds none of it', async () => {
+    const gw = await start({ emulator, env: { BATCH_CONCURRENCY: '1' } });
+    const call = agentCall(gw.http, KEYS.billing);
+    const p = await createPayment(gw.stripe, { amount: 5_000 });
+    const items = [
+      { key: 'traced-ok', payment_intent: p.intent, amount: 1_000 },
+      { key: 'traced-refused', payment_intent: p.intent, amount: 9_999 },
+    ];
+    const sent = await call('POST', '/v1/refund-batches', { idempotencyKey: 'trace-batch', body: { items } });
+    expect(sent.status).toBe(202);
+    expect((await waitForEnd(call, String(sent.body.id))).status).toBe('completed');
+
+    const runs = named('batch item').sort((a, b) => Number(a.attributes['batch.position']) - Number(b.attributes['batch.position']));
+    expect(runs.map((r) => r.attributes)).toEqual([
+      expect.objectContaining({ 'batch.id': sent.body.id, 'batch.position': 0, 'gateway.caller': 'billing', 'batch.item_attempt': 1, 'batch.item_outcome': 'refunded', 'batch.item_stored': true }),
+      expect.objectContaining({ 'batch.position': 1, 'batch.item_outcome': 'refused', 'gateway.error_code': 'amount_exceeds_refundable' }),
+    ]);
+    for (const run of runs) expect(parentOf(run)).toBeUndefined();
+    const first = descendants(runs[0] as ReadableSpan).map((s) => s.name);
+    expect(first).toEqual(expect.arrayContaining(['ledger.beginIdempotent', 'ledger.paymentLocks.withTurn', 'stripe refunds.create', 'ledger.settleBatchItem']));
+    // The POST answered 202 before any item ran: its trace has the batch's creation, not the items' refunds.
+    const post = one('POST /v1/refund-batches');
+    expect(descendants(post).map((s) => s.name)).not.toContain('stripe refunds.create');
   });
 });
