@@ -4,8 +4,8 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import type { ConnectionPoolUsage } from '../refunds/ledger.js';
 import { REQUESTABLE_REFUND_REASONS } from '../refunds/types.js';
 
-/** Which business operation a route is; its answers are counted by outcome. */
-export type BusinessOperation = 'refund' | 'cancel';
+/** Which business operation a route is; its answers are counted by outcome (an approval only for the money it moves). */
+export type BusinessOperation = 'refund' | 'cancel' | 'approval';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -32,7 +32,7 @@ const REASONS = new Set<string>(REQUESTABLE_REFUND_REASONS);
 /** A caller without a key (401) has no id; every other caller id comes from API_KEYS, so the label stays bounded. */
 const NO_CALLER = 'none';
 
-export function outcomeOf(operation: BusinessOperation, status: number, code: string | undefined, replayed: boolean): Outcome {
+export function outcomeOf(operation: Exclude<BusinessOperation, 'approval'>, status: number, code: string | undefined, replayed: boolean): Outcome {
   if (replayed) return 'replayed';
   if (operation === 'refund' && status === 202) return 'requested';
   if (status < 300) return operation === 'refund' ? 'created' : 'canceled';
@@ -58,7 +58,7 @@ export function createBusinessMetrics(registry: Registry, ledgerPools: () => rea
   });
   const refundedAmount = new Counter({
     name: 'gateway_refunded_amount_minor_units_total',
-    help: 'Amount of the refunds created through the gateway, by POST /v1/refunds or by batch items (replays not counted), in the currency’s minor units',
+    help: 'Amount of the refunds created through the gateway, by POST /v1/refunds, approved refund requests or batch items (replays not counted), in the currency’s minor units, by the caller who asked',
     labelNames: ['currency', 'caller'] as const,
     registers,
   });
@@ -111,7 +111,14 @@ export function createBusinessMetrics(registry: Registry, ledgerPools: () => rea
       if (operation === undefined) return;
       const status = reply.statusCode;
       const replayed = reply.getHeader('idempotent-replayed') === 'true';
-      const body = status >= 300 || operation === 'refund' ? parse(payload) : undefined;
+      const body = status >= 300 || operation !== 'cancel' ? parse(payload) : undefined;
+      if (operation === 'approval') {
+        // The refund an approval made now (a replay, a refusal or an unknown outcome moved no money in this answer),
+        // counted for its requester, as the request's own POST /v1/refunds would have counted it.
+        const refund = status === 200 && !replayed ? (body?.refund as Record<string, unknown> | null | undefined) : undefined;
+        if (isMoney(refund) && typeof refund.requested_by === 'string') refundedAmount.inc({ currency: refund.currency, caller: refund.requested_by }, refund.amount);
+        return;
+      }
       const code = status >= 300 && typeof body?.code === 'string' ? body.code : undefined;
       const outcome = outcomeOf(operation, status, code, replayed);
       const caller = request.caller?.id ?? NO_CALLER;
@@ -125,12 +132,14 @@ export function createBusinessMetrics(registry: Registry, ledgerPools: () => rea
       }
       const asked = (request.body as { reason?: unknown } | undefined)?.reason;
       refunds.inc({ outcome, reason: typeof asked === 'string' && REASONS.has(asked) ? asked : 'none', caller });
-      if (outcome === 'created' && typeof body?.amount === 'number' && typeof body.currency === 'string' && /^[a-z]{3}$/.test(body.currency)) {
-        refundedAmount.inc({ currency: body.currency, caller }, body.amount);
-      }
+      if (outcome === 'created' && isMoney(body)) refundedAmount.inc({ currency: body.currency, caller }, body.amount);
     },
   };
 }
+
+/** A refund's JSON with an amount and a currency code (three lower-case letters: the label stays bounded). */
+const isMoney = (value: Record<string, unknown> | null | undefined): value is Record<string, unknown> & { amount: number; currency: string } =>
+  typeof value?.amount === 'number' && typeof value.currency === 'string' && /^[a-z]{3}$/.test(value.currency);
 
 /** The JSON answer as sent (onSend sees the serialised string); anything else reads as no body. */
 function parse(payload: unknown): Record<string, unknown> | undefined {

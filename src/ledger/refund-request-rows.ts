@@ -1,9 +1,28 @@
 // Refund requests' rows as both backends return them, their write parameters, and the list query written once for both.
 import { GatewayError } from '../refunds/gateway-error.js';
+import type { Ledger } from '../refunds/ledger.js';
 import type { RefundRequest, RefundRequestQuery, StoredProblem } from '../refunds/refund-request.js';
 import type { CreateRefundRequest, Page, Refund } from '../refunds/types.js';
 import type { RunQuery } from './refund-list.js';
 import { readJson, readTime } from './refund-rows.js';
+
+/** What each backend's approvals part adds to the Ledger: daily reservations and refund requests. */
+export type ApprovalMethods = Pick<
+  Ledger,
+  | 'reserveDaily'
+  | 'releaseDaily'
+  | 'dailyUsed'
+  | 'pruneDailyLimits'
+  | 'createRefundRequest'
+  | 'getRefundRequest'
+  | 'listRefundRequests'
+  | 'decideRefundRequest'
+  | 'takeRefundRequestSettlement'
+  | 'settleRefundRequest'
+  | 'releaseRefundRequestSettlement'
+>;
+
+export const iso = (date: Date): string => date.toISOString();
 
 export interface RefundRequestRow {
   id: string;

@@ -3,17 +3,12 @@ import { createHash, randomUUID } from 'node:crypto';
 import { GatewayError, type ErrorCode, type ErrorFields } from './gateway-error.js';
 import type { IdempotencyBegin, Ledger } from './ledger.js';
 import type { Refund } from './types.js';
+import { RULE_REFUSALS } from './refusals.js';
 
 /** Refusals that say something final about the request; they are stored and replayed like a success. */
 const STORED_REFUSALS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
-  'not_found',
-  'amount_exceeds_refundable',
-  'charge_already_refunded',
-  'charge_disputed',
-  'payment_intent_requires_capture',
-  'payment_intent_not_refundable',
+  ...RULE_REFUSALS,
   'payment_intent_not_cancelable',
-  'currency_mismatch',
   // An approval or rejection of a request that was already decided: final for that call (contract v1.1).
   'refund_request_not_pending',
 ]);

@@ -6,6 +6,7 @@ import type { Ledger, SettlementLease } from './ledger.js';
 import { isUnsettled, presented, type RefundRequest, type RefundRequestQuery } from './refund-request.js';
 import type { CallerContext, RefundService } from './refund-service.js';
 import type { Page } from './types.js';
+import { RULE_REFUSALS } from './refusals.js';
 
 const APPROVE_ROUTE = 'POST /v1/refund-requests/{id}/approve';
 const REJECT_ROUTE = 'POST /v1/refund-requests/{id}/reject';
@@ -15,16 +16,7 @@ const REJECT_ROUTE = 'POST /v1/refund-requests/{id}/reject';
  * request), an unknown payment, the requester's limits — stored in the request as its `problem`. Anything else (Stripe
  * or the ledger failing, the charge busy) leaves the outcome unknown: the approval call fails and may be retried.
  */
-const OUTCOMES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
-  'not_found',
-  'amount_exceeds_refundable',
-  'charge_already_refunded',
-  'charge_disputed',
-  'payment_intent_requires_capture',
-  'payment_intent_not_refundable',
-  'currency_mismatch',
-  'policy_limit_exceeded',
-]);
+const OUTCOMES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([...RULE_REFUSALS, 'policy_limit_exceeded']);
 
 export interface DecisionBody {
   note?: string;

@@ -10,6 +10,7 @@ import type { RefundReads } from './refund-reads.js';
 import { refundRequestIdOf, type RefundRequest } from './refund-request.js';
 import { assertPaymentIntentRefundable, decideRefund, noChargeError, refundableAmount } from './rules.js';
 import { GATEWAY_METADATA, type CreateRefundRequest, type Refund } from './types.js';
+import { RULE_REFUSALS } from './refusals.js';
 
 export type { CreateRefundRequest } from './types.js';
 
@@ -26,17 +27,7 @@ const INTENT_LINKS_MAX = 10_000;
  * leaves the outcome unknown: the reservation is kept, and a retry of the same request — which finds it by its derived
  * id and reserves nothing more — settles it (kept if the refund turns out made, given back if it is refused then).
  */
-const SURELY_NOT_MADE: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
-  'not_found',
-  'amount_exceeds_refundable',
-  'charge_already_refunded',
-  'charge_disputed',
-  'payment_intent_requires_capture',
-  'payment_intent_not_refundable',
-  'currency_mismatch',
-  'upstream_unavailable',
-  'ledger_unavailable',
-]);
+const SURELY_NOT_MADE: ReadonlySet<ErrorCode> = new Set<ErrorCode>([...RULE_REFUSALS, 'upstream_unavailable', 'ledger_unavailable']);
 const surelyNotMade = (error: unknown): boolean => error instanceof GatewayError && SURELY_NOT_MADE.has(error.code);
 
 type CallPriority = NonNullable<CallOptions['priority']>;

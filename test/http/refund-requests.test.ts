@@ -184,6 +184,17 @@ describe('approving', () => {
     expect(res.body).toMatchObject({ problem: null, refund: { amount: 25_000 } });
   });
 
+  it('when an approval makes the refund, then its money counts once for the requester in /metrics (not again on a replay)', async () => {
+    const money = { currency: 'usd', caller: 'support-desk' };
+    const { request } = await requested(gw, 25_000);
+    const before = sampleValue((await gw.http.get('/metrics')).text, 'gateway_refunded_amount_minor_units_total', money);
+    const key = newKey('approve');
+    expect((await decide(gw, OPS_KEYS.finance, request.id, 'approve', undefined, key)).body.refund).toMatchObject({ amount: 25_000 });
+    expect((await decide(gw, OPS_KEYS.finance, request.id, 'approve', undefined, key)).headers['idempotent-replayed']).toBe('true');
+    const after = sampleValue((await gw.http.get('/metrics')).text, 'gateway_refunded_amount_minor_units_total', money);
+    expect(after - before).toBe(25_000);
+  });
+
   it('when an approval is sent with an Idempotency-Key twice, then the second replays the first answer', async () => {
     const { payment, request } = await requested();
     const key = newKey('approve');

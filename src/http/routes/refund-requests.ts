@@ -65,7 +65,7 @@ export const refundRequestRoutes: FastifyPluginAsyncZod<Pick<RefundServices, 're
   app.post(
     '/v1/refund-requests/:id/approve',
     {
-      config: { scope: 'refunds:approve', idempotencyKey: 'optional' },
+      config: { scope: 'refunds:approve', idempotencyKey: 'optional', operation: 'approval' },
       schema: {
         operationId: 'approveRefundRequest',
         summary: 'Approve a refund request: the refund is made now',

@@ -14,18 +14,8 @@ import {
   refundRequestSchema,
   refundSchema,
 } from '../schemas.js';
+import { RULE_REFUSALS } from '../../refunds/refusals.js';
 import { callerOf } from './caller.js';
-
-/** What the rules refuse a refund for; the real request answers them, a preview reports them. */
-const RULE_REFUSALS = [
-  'not_found',
-  'amount_exceeds_refundable',
-  'charge_already_refunded',
-  'charge_disputed',
-  'payment_intent_requires_capture',
-  'payment_intent_not_refundable',
-  'currency_mismatch',
-] as const;
 
 export const refundRoutes: FastifyPluginAsyncZod<Pick<RefundServices, 'refunds' | 'reads' | 'previews'>> = async (app, { refunds, reads, previews }) => {
   app.post(

@@ -1,11 +1,19 @@
 // Daily limits and refund requests on PostgreSQL: one statement per method (the create's rare duplicate reads once more).
 import { newEventId } from '../../refunds/events.js';
-import type { Ledger } from '../../refunds/ledger.js';
 import type { RefundRequest } from '../../refunds/refund-request.js';
 import { refundEventObject } from '../event-rows.js';
 import { guarded } from '../ledger-errors.js';
 import type { RunQuery } from '../refund-list.js';
-import { isoOfSeconds, listRefundRequests, outcomeParams, refundRequestEventObject, toRefundRequest, type RefundRequestRow } from '../refund-request-rows.js';
+import {
+  iso,
+  isoOfSeconds,
+  listRefundRequests,
+  outcomeParams,
+  refundRequestEventObject,
+  toRefundRequest,
+  type ApprovalMethods,
+  type RefundRequestRow,
+} from '../refund-request-rows.js';
 import { refundParams } from '../refund-rows.js';
 import {
   CREATE_REFUND_REQUEST,
@@ -21,22 +29,6 @@ import {
 } from './pg-approval-statements.js';
 import { REFUND_CHANGE_PARAMS } from './pg-statements.js';
 
-type ApprovalMethods = Pick<
-  Ledger,
-  | 'reserveDaily'
-  | 'releaseDaily'
-  | 'dailyUsed'
-  | 'pruneDailyLimits'
-  | 'createRefundRequest'
-  | 'getRefundRequest'
-  | 'listRefundRequests'
-  | 'decideRefundRequest'
-  | 'takeRefundRequestSettlement'
-  | 'settleRefundRequest'
-  | 'releaseRefundRequestSettlement'
->;
-
-const iso = (date: Date): string => date.toISOString();
 
 /** `retryingSequence` runs a statement again when a concurrent writer of the same object took its event's sequence. */
 export function pgApprovals(run: RunQuery, retryingSequence: <T>(write: () => Promise<T>) => Promise<T>): ApprovalMethods {

@@ -1,17 +1,19 @@
 // Daily limits and refund requests on the embedded SQLite ledger: each method one short synchronous transaction.
 import type Database from 'better-sqlite3';
 import { newEventId, type EventType } from '../../refunds/events.js';
-import type { Ledger } from '../../refunds/ledger.js';
 import type { RefundRequest } from '../../refunds/refund-request.js';
 import type { Refund } from '../../refunds/types.js';
+import type { Ledger } from '../../refunds/ledger.js';
 import { guarded } from '../ledger-errors.js';
 import {
+  iso,
   isoOfSeconds,
   listRefundRequests,
   outcomeParams,
   REFUND_REQUEST_COLUMNS,
   refundRequestEventObject,
   toRefundRequest,
+  type ApprovalMethods,
   type RefundRequestRow,
 } from '../refund-request-rows.js';
 
@@ -23,22 +25,6 @@ export interface SqliteAccess {
   upsertRefund(refund: Refund, now: Date): void;
 }
 
-type ApprovalMethods = Pick<
-  Ledger,
-  | 'reserveDaily'
-  | 'releaseDaily'
-  | 'dailyUsed'
-  | 'pruneDailyLimits'
-  | 'createRefundRequest'
-  | 'getRefundRequest'
-  | 'listRefundRequests'
-  | 'decideRefundRequest'
-  | 'takeRefundRequestSettlement'
-  | 'settleRefundRequest'
-  | 'releaseRefundRequestSettlement'
->;
-
-const iso = (date: Date): string => date.toISOString();
 
 export function sqliteApprovals({ db, all, write, upsertRefund }: SqliteAccess): ApprovalMethods {
   const requestEvent = (type: EventType, request: RefundRequest, previousStatus: string | null, now: Date): void => {
