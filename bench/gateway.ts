@@ -29,6 +29,8 @@ export interface GatewayOptions {
   databaseUrl?: string;
   /** A fresh file per start: the embedded ledger is held by one process at a time. */
   ledgerPath?: string;
+  /** Variables added to the gateway's own (BENCH_GATEWAY_ENV); they cannot replace the ledger's or the port. */
+  env?: Record<string, string>;
   /** Node flags before the entry point (the profile run adds --cpu-prof). */
   nodeFlags?: string[];
 }
@@ -53,7 +55,7 @@ export async function startGateway(options: GatewayOptions): Promise<StartedGate
     cwd: options.root,
     port,
     logDir: options.logDir,
-    env: { PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: options.logLevel, ...ledger },
+    env: { LOG_LEVEL: options.logLevel, ...options.env, PORT: String(port), HOST: '127.0.0.1', ...ledger },
   });
   const readyMs = await waitUntilReady(service, '/readyz', 60_000);
   await sleep(IDLE_SETTLE_MS);

@@ -49,6 +49,7 @@ async function main(): Promise<number> {
       logDir,
       logLevel: settings.BENCH_LOG_LEVEL,
       emulatorUrl: emulator.url,
+      env: settings.BENCH_GATEWAY_ENV,
       ...(postgres ? { databaseUrl: await postgres.freshDatabase('bench_profile') } : { ledgerPath: join(logDir, 'ledger.db') }),
       nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`],
     });

@@ -93,6 +93,7 @@ async function main(): Promise<number> {
         logDir,
         logLevel: settings.BENCH_LOG_LEVEL,
         emulatorUrl: emulator.url,
+        env: settings.BENCH_GATEWAY_ENV,
         ...(kind === 'postgresql' && postgres ? { databaseUrl: await postgres.freshDatabase(`bench_${n}`) } : {}),
         ...(kind === 'sqlite' ? { ledgerPath: join(logDir, `ledger-${n}.db`) } : {}),
         nodeFlags,
@@ -165,7 +166,7 @@ async function main(): Promise<number> {
       const relayed = new URL(databaseUrl);
       relayed.hostname = '127.0.0.1';
       relayed.port = String(port);
-      const counted = await startGateway({ kind: 'postgresql', name: 'probe-postgresql', root: ROOT, logDir, logLevel: settings.BENCH_LOG_LEVEL, emulatorUrl: emulator.url, databaseUrl: relayed.toString() });
+      const counted = await startGateway({ kind: 'postgresql', name: 'probe-postgresql', root: ROOT, logDir, logLevel: settings.BENCH_LOG_LEVEL, emulatorUrl: emulator.url, env: settings.BENCH_GATEWAY_ENV, databaseUrl: relayed.toString() });
       await resetEmulator(emulator.url);
       const p = await probeGateway({ gatewayUrl: counted.service.url, emulatorUrl: emulator.url, counter, count: settings.BENCH_PROBE, runId: run.runId });
       probes.postgresql = p.groups;

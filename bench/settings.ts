@@ -26,6 +26,21 @@ const schema = z.object({
     .string()
     .regex(/^(starts|refunds|reads|replays|bare|probe)(,(starts|refunds|reads|replays|bare|probe))*$/)
     .default('starts,refunds,reads,replays,bare,probe'),
+  /**
+   * Extra variables for every gateway started (a JSON object of strings), to compare a setting's cost, e.g.
+   * `{"OTEL_EXPORTER_OTLP_ENDPOINT":"http://127.0.0.1:4318"}` with `npm run bench:otlp-sink` running.
+   */
+  BENCH_GATEWAY_ENV: z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return z.record(z.string().regex(/^[A-Z][A-Z0-9_]*$/), z.string()).parse(JSON.parse(text));
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be a JSON object of NAME: "value" strings' });
+        return z.NEVER;
+      }
+    })
+    .default({}),
   /** Comma-separated caller counts. */
   BENCH_CALLERS: z
     .string()

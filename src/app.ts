@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
+import type { TracerProvider } from '@opentelemetry/api';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { attemptBudgetMs, batchItemLeaseMs, reconcileLeaseMs } from './budget.js';
@@ -31,18 +32,20 @@ import { eventRoutes } from './http/routes/events.js';
 import { createLedger } from './ledger/create-ledger.js';
 import { registerLifecycleMetrics } from './lifecycle/lifecycle-metrics.js';
 import { ReconcileJob } from './lifecycle/reconcile-job.js';
-import { BatchWorker } from './refunds/batch-worker.js';
+import { BatchWorker, type ItemRun } from './refunds/batch-worker.js';
 import { EventFeed } from './refunds/event-feed.js';
 import { GatewayError } from './refunds/gateway-error.js';
-import type { Ledger } from './refunds/ledger.js';
+import type { ClaimedBatchItem, Ledger } from './refunds/ledger.js';
 import type { PaymentGateway } from './refunds/payment-gateway.js';
-import { RECONCILE_JOB, reconcileOnce } from './refunds/reconciliation.js';
+import type { DeliveryResult, EventDelivery } from './refunds/events.js';
+import { RECONCILE_JOB, reconcileOnce, type ReconcileSummary } from './refunds/reconciliation.js';
 import { RefundLifecycle } from './refunds/refund-lifecycle.js';
 import { createRefundServices } from './refunds/services.js';
 import { createStripeClient } from './stripe/stripe-client.js';
 import { StripeGateway } from './stripe/stripe-gateway.js';
 import { StripePacer } from './stripe/stripe-pacer.js';
 import { StripeWebhookVerifier } from './stripe/webhook-verifier.js';
+import { startTracing } from './telemetry/start-tracing.js';
 
 export interface AppDeps {
   /** A ledger to use (and not close); by default one is opened from the config and closed with the app. */
@@ -52,6 +55,11 @@ export interface AppDeps {
   /** pino options (e.g. a `stream` for tests), or false for none; the redaction of secrets always applies. By default JSON at the configured level. */
   logger?: FastifyServerOptions['logger'];
   now?: () => Date;
+  /**
+   * Traces go to this provider (tests: one with an in-memory exporter), which the caller owns and shuts down. Without
+   * it, traces are exported by OTLP when the config names an endpoint, and otherwise not made at all.
+   */
+  tracerProvider?: TracerProvider;
 }
 
 const CALLER_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -104,10 +112,19 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     reply.header('x-request-id', request.id);
     if (config.sandbox) reply.header('x-gateway-mode', 'sandbox');
   };
-  const logging = { level: config.logLevel, redact: { paths: LOG_REDACT, censor: '[Redacted]' } };
+  const telemetry = await startTracing(config.tracing, deps.tracerProvider);
+  // With tracing, every line says which trace it belongs to (the request's, or the background run's).
+  const logging = {
+    level: config.logLevel,
+    redact: { paths: LOG_REDACT, censor: '[Redacted]' },
+    ...(telemetry ? { mixin: telemetry.logMixin } : {}),
+  };
   const app = Fastify({
     // Given options add to the defaults rather than replace them: a test's stream must not switch redaction off.
-    logger: typeof deps.logger === 'object' ? { ...logging, ...deps.logger, redact: logging.redact } : (deps.logger ?? logging),
+    logger:
+      typeof deps.logger === 'object'
+        ? { ...logging, ...deps.logger, redact: logging.redact, ...(telemetry ? { mixin: telemetry.logMixin } : {}) }
+        : (deps.logger ?? logging),
     // One line per request is written in onResponse, with the caller; Fastify's two default lines would say less.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
     bodyLimit: config.bodyLimitBytes,
@@ -127,6 +144,11 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     },
   }).withTypeProvider<ZodTypeProvider>();
 
+  if (telemetry) {
+    telemetry.reportTo(app.log);
+    // First of all plugins and hooks: the request span then covers the whole request, and sees every route.
+    await telemetry.registerRequestSpans(app);
+  }
   const requestContext = trackRequestContext(app);
   const requestLog = requestContext.logger;
   const ownLedger = deps.ledger === undefined;
@@ -134,7 +156,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   const receivers = new Map(config.apiKeys.flatMap((entry) => (entry.events ? [[entry.id, entry.events] as const] : [])));
   // Callers' limits, by id (a rotated key's entries agree on them too).
   const limits = new Map(config.apiKeys.flatMap((entry) => (entry.limits ? [[entry.id, entry.limits] as const] : [])));
-  const ledger =
+  const openedLedger =
     deps.ledger ??
     (await createLedger(
       config.ledger.databaseUrl !== undefined
@@ -147,26 +169,31 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
           }
         : { kind: 'sqlite', path: config.ledger.path, logger: app.log },
     ));
+  // Traced at the port, so every room that uses the ledger (rules, webhooks, jobs) gets its spans.
+  const ledger = telemetry
+    ? telemetry.traceLedger(openedLedger, ownLedger ? (config.ledger.databaseUrl !== undefined ? 'postgresql' : 'sqlite') : undefined)
+    : openedLedger;
   const pacer = new StripePacer({ ratePerSecond: config.stripe.rateLimitPerSecond });
   const stripe = new StripeGateway(createStripeClient(config.stripe), {
     maxNetworkRetries: config.stripe.maxNetworkRetries,
     timeoutMs: config.stripe.timeoutMs,
     pacer,
+    ...(telemetry ? { onCallStart: telemetry.onStripeCallStart } : {}),
     onCall: (event) => {
       metrics.observeStripeCall(event);
       requestContext.addStripeCall(event.durationMs, event.stripeRequestId);
       // A failed call is a line of its own at warn; a good one only at debug (the request line has its id and time).
       const log = requestLog();
-      const failed = event.outcome === 'error';
       const line = {
         stripe_operation: event.operation,
         stripe_request_id: event.stripeRequestId,
         stripe_status: event.statusCode,
+        attempts: event.attempts,
         outcome: event.outcome,
         code: event.code,
         duration_ms: Math.round(event.durationMs * 10) / 10,
       };
-      if (failed) log.warn(line, 'stripe call');
+      if (event.outcome === 'error') log.warn(line, 'stripe call');
       else log.debug(line, 'stripe call');
     },
   });
@@ -281,6 +308,21 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
         maxRereads: RECONCILE_MAX_REREADS,
         // Nobody waits on it: at Stripe's rate limit, requests go first.
         callOptions: { priority: 'background' },
+        ...(telemetry
+          ? {
+              aroundRun: (run: () => Promise<ReconcileSummary>) =>
+                telemetry.tracing.inRoot('reconcile run', { 'gateway.job': RECONCILE_JOB, 'gateway.holder': reconcileHolder }, async (span) => {
+                  const summary = await run();
+                  span.setAttributes({
+                    'reconcile.events_seen': summary.eventsSeen,
+                    'reconcile.events_applied': summary.eventsApplied,
+                    'reconcile.refunds_reread': summary.refundsReread,
+                    'reconcile.caught_up': summary.caughtUp,
+                  });
+                  return summary;
+                }),
+            }
+          : {}),
       }),
     onResult: (result) => {
       lifecycleMetrics.onReconcile(result);
@@ -335,6 +377,20 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       }
     },
     onError: (err) => app.log.warn({ err }, 'batch worker failed; it goes on'),
+    ...(telemetry
+      ? {
+          aroundItem: (item: ClaimedBatchItem, run: () => Promise<ItemRun>) =>
+            telemetry.tracing.inRoot(
+              'batch item',
+              { 'batch.id': item.batchId, 'batch.position': item.position, 'gateway.caller': item.requestedBy, 'batch.item_attempt': item.attempts },
+              async (span) => {
+                const done = await run();
+                span.setAttributes({ 'batch.item_outcome': done.outcome, 'batch.item_stored': done.stored, ...(done.code ? { 'gateway.error_code': done.code } : {}) });
+                return done;
+              },
+            ),
+        }
+      : {}),
   });
   const sender = new EventSender({
     ledger,
@@ -347,6 +403,20 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       if (outcome.result !== 'delivered') app.log.warn(outcome, 'event delivery failed');
     },
     onError: (err) => app.log.warn({ err }, 'event delivery loop failed; it goes on'),
+    ...(telemetry
+      ? {
+          aroundDelivery: (delivery: EventDelivery, send: () => Promise<DeliveryResult['kind']>) =>
+            telemetry.tracing.inRoot(
+              'event delivery',
+              { 'event.id': delivery.event.id, 'event.type': delivery.event.type, 'gateway.caller': delivery.caller, 'event.attempt': delivery.attempts + 1 },
+              async (span) => {
+                const result = await send();
+                span.setAttribute('event.result', result);
+                return result;
+              },
+            ),
+        }
+      : {}),
   });
 
   const prune = () => {
@@ -391,6 +461,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     clearInterval(heartbeatTimer);
     await Promise.all([sender.stop(), reconcileJob.stop(), batchWorker.stop()]);
     if (ownLedger) await ledger.close();
+    // Last: the spans of everything above are exported before the process goes.
+    await telemetry?.close();
   });
   return app;
 }

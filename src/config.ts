@@ -129,6 +129,21 @@ const apiBase = z.string().transform((text, ctx) => {
   return url.origin;
 });
 
+/** OTLP's base URL: http(s), a path allowed (a collector behind a prefix); no credentials, which would end up in logs. */
+const otlpEndpoint = z.string().transform((text, ctx) => {
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    url = undefined;
+  }
+  if (!url || !['http:', 'https:'].includes(url.protocol) || url.username || url.password || url.search || url.hash || /[?#@]/.test(text)) {
+    ctx.addIssue({ code: 'custom', message: 'must be an http(s) URL such as http://collector:4318, with no query or credentials' });
+    return z.NEVER;
+  }
+  return url.href.replace(/\/+$/, '');
+});
+
 const envSchema = z
   .object({
     PORT: int(0, 65535).default(3000),
@@ -173,6 +188,9 @@ const envSchema = z
     RECONCILE_INTERVAL_MS: int(0, 86_400_000)
       .refine((ms) => ms === 0 || ms >= 100, 'must be 0 (off) or at least 100')
       .default(60_000),
+    // Tracing is off (nothing of OpenTelemetry is even loaded) unless an OTLP endpoint is given.
+    OTEL_EXPORTER_OTLP_ENDPOINT: otlpEndpoint.optional(),
+    OTEL_SERVICE_NAME: z.string().min(1).max(255).default('refund-gateway'),
   })
   .superRefine((env, ctx) => {
     if (env.SANDBOX && env.STRIPE_SECRET_KEY) {
@@ -246,6 +264,11 @@ export interface Config {
   eventsDeliveryConcurrency: number;
   /** Batch items run at once per process. */
   batchConcurrency: number;
+  tracing: {
+    /** OTLP's base URL; undefined: no tracing at all. */
+    endpoint: string | undefined;
+    serviceName: string;
+  };
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
@@ -295,6 +318,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
     reconcileIntervalMs: e.RECONCILE_INTERVAL_MS,
     eventsDeliveryConcurrency: e.EVENTS_DELIVERY_CONCURRENCY,
     batchConcurrency: e.BATCH_CONCURRENCY,
+    tracing: { endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: e.OTEL_SERVICE_NAME },
   };
   return { ok: true, config: deepFreeze(config) };
 }

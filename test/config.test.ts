@@ -108,6 +108,27 @@ describe('loadConfig', () => {
     expect(result.ok && result.config.apiKeys.map((k) => k.id)).toEqual(['billing', 'billing']);
   });
 
+  it('when no OTLP endpoint is set, then tracing is off and the service name defaults to refund-gateway', () => {
+    const result = loadConfig({ ...base, OTEL_EXPORTER_OTLP_ENDPOINT: '' });
+    expect(result.ok && result.config.tracing).toEqual({ endpoint: undefined, serviceName: 'refund-gateway' });
+  });
+
+  it('when an OTLP endpoint and a service name are set, then tracing exports there under that name (a trailing slash dropped)', () => {
+    const result = loadConfig({ ...base, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/', OTEL_SERVICE_NAME: 'refunds-eu' });
+    expect(result.ok && result.config.tracing).toEqual({ endpoint: 'http://collector:4318', serviceName: 'refunds-eu' });
+  });
+
+  it.each([
+    ['not a URL', 'collector:4318:x'],
+    ['not http(s)', 'grpc://collector:4317'],
+    ['credentials in it', 'https://user:tr4ce-secret@collector:4318'],
+    ['a query', 'https://collector:4318/?token=tr4ce-secret'],
+  ])('when the OTLP endpoint has %s, then it refuses to start without echoing it', (_name, endpoint) => {
+    const problems = problemsOf({ ...base, OTEL_EXPORTER_OTLP_ENDPOINT: endpoint });
+    expect(problems.map((p) => p.split(':')[0])).toEqual(['OTEL_EXPORTER_OTLP_ENDPOINT']);
+    expect(problems.join()).not.toContain('tr4ce-secret');
+  });
+
   it('when APPROVAL_TTL_HOURS is set, then refund requests wait that long; zero or a fraction refuses to start', () => {
     const result = loadConfig({ ...base, APPROVAL_TTL_HOURS: '24' });
     expect(result.ok && result.config.approvalTtlHours).toBe(24);

@@ -20,6 +20,8 @@ export interface EventSenderOptions {
   /** After each attempt: how it went, and how long after the change it was (the delivery latency when delivered). */
   onSent?: (outcome: { caller: string; type: string; result: DeliveryResult['kind']; sinceEventMs: number }) => void;
   onError?: (error: unknown) => void;
+  /** Wraps each delivery, from the POST to its recorded outcome (tracing gives each a trace of its own). */
+  aroundDelivery?: (delivery: EventDelivery, send: () => Promise<DeliveryResult['kind']>) => Promise<DeliveryResult['kind']>;
 }
 
 /** No answer within this long is a failed attempt (the contract's 10 s). */
@@ -39,7 +41,8 @@ export const retryDelayMs = (attemptsBefore: number): number => Math.min(FIRST_R
  * from the ledger, which holds each for one sender at a time across replicas, sends them, and records the outcome.
  */
 export class EventSender {
-  readonly #options: Required<Omit<EventSenderOptions, 'onSent' | 'onError'>> & Pick<EventSenderOptions, 'onSent' | 'onError'>;
+  readonly #options: Required<Omit<EventSenderOptions, 'onSent' | 'onError' | 'aroundDelivery'>> &
+    Pick<EventSenderOptions, 'onSent' | 'onError' | 'aroundDelivery'>;
   readonly #holder = `sender_${randomUUID()}`;
   readonly #inFlight = new Set<Promise<void>>();
   #timer: NodeJS.Timeout | undefined;
@@ -101,7 +104,12 @@ export class EventSender {
       }
     }
     for (const delivery of claimed) {
-      const sending = this.#send(delivery).catch((error: unknown) => this.#options.onError?.(error));
+      const send = () => this.#send(delivery);
+      const { aroundDelivery } = this.#options;
+      const sending = (aroundDelivery ? aroundDelivery(delivery, send) : send()).then(
+        () => undefined,
+        (error: unknown) => this.#options.onError?.(error),
+      );
       this.#inFlight.add(sending);
       void sending.finally(() => {
         this.#inFlight.delete(sending);
@@ -114,7 +122,7 @@ export class EventSender {
     return claimed.length > 0 && claimed.length === room ? 0 : this.#options.pollMs;
   }
 
-  async #send(delivery: EventDelivery): Promise<void> {
+  async #send(delivery: EventDelivery): Promise<DeliveryResult['kind']> {
     const { ledger, now } = this.#options;
     const receiver = this.#options.receivers.get(delivery.caller);
     const result: DeliveryResult = receiver
@@ -124,6 +132,7 @@ export class EventSender {
     await ledger.settleDelivery({ eventId: delivery.event.id, caller: delivery.caller, holder: this.#holder, now: settledAt, result });
     const sinceEventMs = settledAt.getTime() - delivery.event.created.getTime();
     this.#options.onSent?.({ caller: delivery.caller, type: delivery.event.type, result: result.kind, sinceEventMs });
+    return result.kind;
   }
 
   #outcome(delivery: EventDelivery, error: string | undefined): DeliveryResult {

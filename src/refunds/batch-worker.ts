@@ -102,6 +102,8 @@ export interface BatchWorkerOptions {
   maxAttempts?: number;
   onRun?: (run: ItemRun) => void;
   onError?: (error: unknown) => void;
+  /** Wraps each item's run, from the refund attempt to its stored answer (tracing gives each a trace of its own). */
+  aroundItem?: (item: ClaimedBatchItem, run: () => Promise<ItemRun>) => Promise<ItemRun>;
 }
 
 /**
@@ -111,7 +113,8 @@ export interface BatchWorkerOptions {
  * finds the same refund: at most one refund per item.
  */
 export class BatchWorker {
-  readonly #options: Required<Omit<BatchWorkerOptions, 'onRun' | 'onError'>> & Pick<BatchWorkerOptions, 'onRun' | 'onError'>;
+  readonly #options: Required<Omit<BatchWorkerOptions, 'onRun' | 'onError' | 'aroundItem'>> &
+    Pick<BatchWorkerOptions, 'onRun' | 'onError' | 'aroundItem'>;
   readonly #holder = `batcher_${randomUUID()}`;
   readonly #inFlight = new Set<Promise<void>>();
   #timer: NodeJS.Timeout | undefined;
@@ -177,7 +180,12 @@ export class BatchWorker {
     const { ledger, now, leaseMs } = this.#options;
     const claimed = await ledger.claimBatchItems({ holder: this.#holder, now: now(), limit: room, leaseMs });
     for (const item of claimed) {
-      const running = this.#run(item).catch((error: unknown) => this.#options.onError?.(error));
+      const run = () => this.#run(item);
+      const { aroundItem } = this.#options;
+      const running = (aroundItem ? aroundItem(item, run) : run()).then(
+        () => undefined,
+        (error: unknown) => this.#options.onError?.(error),
+      );
       this.#inFlight.add(running);
       void running.finally(() => {
         this.#inFlight.delete(running);
@@ -188,7 +196,7 @@ export class BatchWorker {
     return this.#options.pollMs;
   }
 
-  async #run(item: ClaimedBatchItem): Promise<void> {
+  async #run(item: ClaimedBatchItem): Promise<ItemRun> {
     const { ledger, refunds, now } = this.#options;
     const caller: CallerContext = { callerId: item.requestedBy, requestId: itemRequestId(item.batchId, item.position) };
     let outcome: { value: RefundAnswer } | { error: unknown };
@@ -208,7 +216,7 @@ export class BatchWorker {
         ? await ledger.settleBatchItem({ batchId: item.batchId, position: item.position, holder: this.#holder, now: at, result: decision.result })
         : await ledger.retryBatchItem({ batchId: item.batchId, position: item.position, holder: this.#holder, at: new Date(at.getTime() + decision.afterMs) });
     const code = decision.kind === 'retry' ? decision.problem.code : 'problem' in decision.result ? decision.result.problem.code : undefined;
-    this.#options.onRun?.({
+    const run: ItemRun = {
       batchId: item.batchId,
       key: item.key,
       caller: item.requestedBy,
@@ -218,6 +226,8 @@ export class BatchWorker {
       ...(decision.kind === 'settle' && decision.result.status === 'refunded' ? { refund: decision.result.refund } : {}),
       replayed,
       stored,
-    });
+    };
+    this.#options.onRun?.(run);
+    return run;
   }
 }

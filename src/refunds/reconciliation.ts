@@ -53,6 +53,8 @@ export interface ReconciliationDeps {
   maxPages: number;
   maxRereads: number;
   callOptions?: CallOptions;
+  /** Wraps a run once the job is taken (tracing gives each run a trace of its own; a look that finds it not due, none). */
+  aroundRun?: (run: () => Promise<ReconcileSummary>) => Promise<ReconcileSummary>;
 }
 
 /** Stripe and the gateway disagree on the time by a little: a walk from a moment looks this much further back. */
@@ -74,8 +76,15 @@ export async function reconcileOnce(deps: ReconciliationDeps): Promise<Reconcile
   const startedAt = now();
   const take = await ledger.takeJob({ job: RECONCILE_JOB, holder, now: startedAt, leaseMs: deps.leaseMs });
   if (take.kind !== 'taken') return { kind: take.kind };
+  const run = () => runTaken(deps, take.job.state as ReconcileState, startedAt);
+  return { kind: 'done', summary: await (deps.aroundRun ? deps.aroundRun(run) : run()) };
+}
+
+/** The run itself, holding the job's lease from `startedAt`. */
+async function runTaken(deps: ReconciliationDeps, saved: ReconcileState, startedAt: Date): Promise<ReconcileSummary> {
+  const { ledger, holder, now } = deps;
   const takenAt = now();
-  const state: ReconcileState = { ...(take.job.state as ReconcileState) };
+  const state: ReconcileState = { ...saved };
   let renewedAt = startedAt.getTime();
   /** Saves the progress, and with it the lease; a lease another replica took means this run must stop. */
   const save = async (): Promise<void> => {
@@ -108,18 +117,15 @@ export async function reconcileOnce(deps: ReconciliationDeps): Promise<Reconcile
     });
     const lagSeconds = walk.newestApplied === undefined ? 0 : Math.max(0, finishedAt.getTime() / 1000 - walk.newestApplied.created);
     return {
-      kind: 'done',
-      summary: {
-        eventsSeen: walk.seen,
-        eventsApplied: walk.applied,
-        refundsReread,
-        lagSeconds,
-        caughtUp: walk.caughtUp,
-        cursorLost: walk.cursorLost,
-        cursor: state.cursor,
-        startedAt: takenAt,
-        finishedAt,
-      },
+      eventsSeen: walk.seen,
+      eventsApplied: walk.applied,
+      refundsReread,
+      lagSeconds,
+      caughtUp: walk.caughtUp,
+      cursorLost: walk.cursorLost,
+      cursor: state.cursor,
+      startedAt: takenAt,
+      finishedAt,
     };
   } catch (error) {
     // The progress saved so far stays; the next try comes after an interval, as a run would.

@@ -1,4 +1,5 @@
 // The PaymentGateway on Stripe: the only place that calls the SDK, retries rate limits, logs and times each call.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type Stripe from 'stripe';
 import { GatewayError } from '../refunds/gateway-error.js';
@@ -17,9 +18,14 @@ export interface StripeCallEvent {
   /** Stripe's `Request-Id` of the last attempt, when an answer came. */
   stripeRequestId: string | undefined;
   statusCode: number | undefined;
+  /** HTTP requests sent for this call: the SDK's retries and the gateway's own 429 retries count (0: none was sent). */
+  attempts: number;
   /** The gateway's code when the call failed. */
   code?: string;
 }
+
+/** Told when a call starts; the function it returns (if any) is told when that call ends (a trace span, for one). */
+export type StripeCallObserver = (operation: string) => ((event: StripeCallEvent) => void) | undefined;
 
 export interface StripeGatewayOptions {
   /** The SDK's retries of connection errors and 5xx; also how often the gateway retries a 429. */
@@ -31,6 +37,7 @@ export interface StripeGatewayOptions {
   /** Keeps calls under the rate limit; every attempt waits its turn (none: no pacing). */
   pacer?: StripePacer;
   onCall?: (event: StripeCallEvent) => void;
+  onCallStart?: StripeCallObserver;
 }
 
 /** Dispute statuses in which the dispute is still open (Stripe's names). */
@@ -45,13 +52,25 @@ const INTENT_EXPAND = ['latest_charge.refunds'];
 export const sdkBackoffMs = (retries: number): number =>
   Array.from({ length: retries }, (_, i) => Math.min(500 * 2 ** i, 5_000)).reduce((a, b) => a + b, 0);
 
+/** What one logical call has seen so far; the SDK's `request` event, fired per HTTP request, runs inside the call's store. */
+interface CallProgress {
+  attempts: number;
+}
+
 export class StripeGateway implements PaymentGateway, ProviderEventSource {
   readonly #stripe: Stripe;
-  readonly #options: Required<Omit<StripeGatewayOptions, 'onCall' | 'pacer'>> & Pick<StripeGatewayOptions, 'onCall' | 'pacer'>;
+  readonly #options: Required<Omit<StripeGatewayOptions, 'onCall' | 'onCallStart' | 'pacer'>> &
+    Pick<StripeGatewayOptions, 'onCall' | 'onCallStart' | 'pacer'>;
+  readonly #progress = new AsyncLocalStorage<CallProgress>();
 
   constructor(stripe: Stripe, options: StripeGatewayOptions) {
     this.#stripe = stripe;
     this.#options = { maxRateLimitWaitMs: 5_000, ...options };
+    // The SDK retries inside one promise and reports no count; it does announce every request it sends.
+    stripe.on('request', () => {
+      const progress = this.#progress.getStore();
+      if (progress) progress.attempts += 1;
+    });
   }
 
   async readCharge(id: string, options: CallOptions = {}): Promise<ChargeView> {
@@ -148,7 +167,7 @@ export class StripeGateway implements PaymentGateway, ProviderEventSource {
    * One logical call: the SDK retries connection errors and 5xx with the same idempotency key; plain 429s it does not
    * retry, so they are retried here, honouring Retry-After, with the same request (and so the same key). A deadline
    * shortens each HTTP request's timeout so that all of the SDK's tries end before it, and stops a call (or a 429
-   * retry) that could not.
+   * retry) that could not. It runs in its own store, where the SDK's `request` events count its attempts.
    */
   async #call<T extends { lastResponse: { requestId: string; statusCode: number } }>(
     operation: string,
@@ -157,7 +176,25 @@ export class StripeGateway implements PaymentGateway, ProviderEventSource {
     options: CallOptions,
     fn: (requestOptions: Stripe.RequestOptions) => Promise<T>,
   ): Promise<T> {
+    const progress: CallProgress = { attempts: 0 };
+    return this.#progress.run(progress, () => this.#callWithRetries(operation, kind, subject, options, fn, progress));
+  }
+
+  async #callWithRetries<T extends { lastResponse: { requestId: string; statusCode: number } }>(
+    operation: string,
+    kind: StripeOperation,
+    subject: string,
+    options: CallOptions,
+    fn: (requestOptions: Stripe.RequestOptions) => Promise<T>,
+    progress: CallProgress,
+  ): Promise<T> {
     const started = performance.now();
+    const onEnd = this.#options.onCallStart?.(operation);
+    const report = (event: Omit<StripeCallEvent, 'operation' | 'durationMs' | 'attempts'>): void => {
+      const full: StripeCallEvent = { operation, durationMs: performance.now() - started, attempts: progress.attempts, ...event };
+      onEnd?.(full);
+      this.#options.onCall?.(full);
+    };
     const retries = this.#options.maxNetworkRetries;
     for (let attempt = 0; ; attempt++) {
       if (this.#options.pacer) {
@@ -165,7 +202,7 @@ export class StripeGateway implements PaymentGateway, ProviderEventSource {
           // The turn must come early enough to leave the call its minimum time before the deadline.
           await this.#options.pacer.take(options.priority, options.deadline === undefined ? undefined : options.deadline - MIN_CALL_MS);
         } catch (error) {
-          this.#report(operation, started, { outcome: 'error', stripeRequestId: undefined, statusCode: undefined, code: (error as GatewayError).code });
+          report({ outcome: 'error', stripeRequestId: undefined, statusCode: undefined, code: (error as GatewayError).code });
           throw error;
         }
       }
@@ -174,12 +211,12 @@ export class StripeGateway implements PaymentGateway, ProviderEventSource {
         const error = new GatewayError('upstream_unavailable', `No time was left to ask Stripe about ${subject} within this request's budget; retry.`, {
           retryAfterSeconds: 1,
         });
-        this.#report(operation, started, { outcome: 'error', stripeRequestId: undefined, statusCode: undefined, code: error.code });
+        report({ outcome: 'error', stripeRequestId: undefined, statusCode: undefined, code: error.code });
         throw error;
       }
       try {
         const result = await fn(requestOptions);
-        this.#report(operation, started, { outcome: 'ok', stripeRequestId: result.lastResponse.requestId, statusCode: result.lastResponse.statusCode });
+        report({ outcome: 'ok', stripeRequestId: result.lastResponse.requestId, statusCode: result.lastResponse.statusCode });
         return result;
       } catch (error) {
         const waitMs = this.#rateLimitWait(error, attempt, options.deadline);
@@ -189,7 +226,7 @@ export class StripeGateway implements PaymentGateway, ProviderEventSource {
         }
         const mapped = mapStripeError(error, kind, subject);
         const wire = error as { requestId?: string; statusCode?: number };
-        this.#report(operation, started, { outcome: 'error', stripeRequestId: wire.requestId, statusCode: wire.statusCode, code: mapped.code });
+        report({ outcome: 'error', stripeRequestId: wire.requestId, statusCode: wire.statusCode, code: mapped.code });
         throw mapped;
       }
     }
@@ -212,9 +249,5 @@ export class StripeGateway implements PaymentGateway, ProviderEventSource {
     // A wait that would leave no time for the retry itself is not worth taking: the caller hears at once.
     if (deadline !== undefined && Date.now() + waitMs + MIN_CALL_MS > deadline) return undefined;
     return waitMs;
-  }
-
-  #report(operation: string, started: number, event: Omit<StripeCallEvent, 'operation' | 'durationMs'>): void {
-    this.#options.onCall?.({ operation, durationMs: performance.now() - started, ...event });
   }
 }

@@ -53,6 +53,8 @@ export interface TestGatewayOptions {
   now?: () => Date;
   /** pino options (e.g. a stream to read the log lines); default none. */
   logger?: AppDeps['logger'];
+  /** Where the gateway's spans go (an in-memory exporter's provider); default: no tracing. */
+  tracerProvider?: AppDeps['tracerProvider'];
 }
 
 export const sdkFor = (emulator: RunningEmulator): Stripe => createStripeClient(emulator.url, { maxNetworkRetries: 0 });
@@ -75,7 +77,12 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     ...options.env,
   });
   if (!loaded.ok) throw new Error(`test config: ${loaded.problems.join('; ')}`);
-  const app = await buildApp(loaded.config, { ledger, logger: options.logger ?? false, ...(options.now ? { now: options.now } : {}) });
+  const app = await buildApp(loaded.config, {
+    ledger,
+    logger: options.logger ?? false,
+    ...(options.now ? { now: options.now } : {}),
+    ...(options.tracerProvider ? { tracerProvider: options.tracerProvider } : {}),
+  });
   await app.ready();
   return {
     app,
