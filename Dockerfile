@@ -17,10 +17,11 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-COPY scripts/copy-assets.mjs scripts/build-console.ts ./scripts/
+COPY scripts/copy-assets.mjs scripts/bundle-server.mjs scripts/build-console.ts ./scripts/
 # The operator console is built by the same `npm run build` into dist/console (its own packages are dev-only).
 COPY console ./console
-# tsc, the console, then the SQL migrations copied beside the compiled ledger; then only what runs is kept.
+# tsc, the server bundled into one file, the console, then the SQL migrations copied beside the compiled ledger; then
+# only what runs is kept.
 RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund
 

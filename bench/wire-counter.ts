@@ -7,7 +7,8 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
  *   a simple-protocol Query ('Q') holding two statements counts two;
  * - a round trip is one ReadyForQuery ('Z'): the server answers each Sync or simple Query with exactly one, and the
  *   client waits for it before it can use the connection again;
- * - each statement is labelled by the SQL text the client sent (Parse or Query), so a reader sees WHICH statements.
+ * - each statement is labelled by the SQL text the client sent (Parse or Query; for a named prepared statement, the
+ *   text it was parsed with on that connection), so a reader sees WHICH statements.
  * It can also hold back the server's answers to one kind of statement (`delay`), to see whether a caller's answer
  * waits for that statement: the causal test of "on the answer path", which no timestamp can give.
  */
@@ -123,6 +124,8 @@ export class WireCounter {
     const fromClient = new FrameReader(true);
     const fromServer = new FrameReader(false);
     let parsed = '';
+    // Named (prepared) statements are parsed once per connection and then only bound by name: remember their text.
+    const named = new Map<string, string>();
     // Server bytes go out in order; once one chunk is held back, the ones after it queue behind it.
     let outbound: Promise<void> | undefined;
     client.on('data', (chunk: Buffer) => {
@@ -130,7 +133,17 @@ export class WireCounter {
       fromClient.push(chunk, (type, body) => {
         if (type === 'Q') pending.push(...splitSimple(body.toString('utf8', 0, body.length - 1)).map(labelOf));
         // Parse: statement name, NUL, query text, NUL, …; the Execute that follows runs it.
-        if (type === 'P') parsed = body.toString('utf8', body.indexOf(0) + 1, body.indexOf(0, body.indexOf(0) + 1));
+        if (type === 'P') {
+          const name = body.toString('utf8', 0, body.indexOf(0));
+          parsed = body.toString('utf8', body.indexOf(0) + 1, body.indexOf(0, body.indexOf(0) + 1));
+          if (name !== '') named.set(name, parsed);
+        }
+        // Bind: portal name, NUL, statement name, NUL, …; a named statement's text is the one it was parsed with.
+        if (type === 'B') {
+          const start = body.indexOf(0) + 1;
+          const statement = body.toString('utf8', start, body.indexOf(0, start));
+          if (statement !== '') parsed = named.get(statement) ?? `prepared ${statement}`;
+        }
         if (type === 'E') pending.push(labelOf(parsed));
       });
     });

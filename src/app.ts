@@ -17,7 +17,7 @@ import { trackRoutes } from './http/method-not-allowed.js';
 import { createMetrics } from './http/metrics.js';
 import { registerPacingMetrics } from './http/pacing-metrics.js';
 import { openApiDocument, transformDocument, transformWithExamples } from './http/openapi.js';
-import { trackRequestLogger } from './http/request-context.js';
+import { trackRequestContext } from './http/request-context.js';
 import { errorHandler, sendProblem, toGatewayError, validationError } from './http/problem.js';
 import { batchRoutes } from './http/routes/batches.js';
 import { operationRoutes } from './http/routes/operations.js';
@@ -93,6 +93,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   const recordRequest = (request: FastifyRequest, reply: FastifyReply): void => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.observeRequest({ method: request.method, route, status: reply.statusCode }, reply.elapsedTime / 1000);
+    // The Stripe calls made for it are folded in here: one line per request at info, the per-call lines are debug.
+    const stripe = requestContext.stripeTally(request);
     request.log.info(
       {
         caller: request.caller?.id,
@@ -100,6 +102,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
         route,
         status: reply.statusCode,
         duration_ms: Math.round(reply.elapsedTime * 10) / 10,
+        ...(stripe !== undefined ? { stripe: { calls: stripe.calls, ms: Math.round(stripe.ms * 10) / 10, request_ids: stripe.request_ids } } : {}),
       },
       'request',
     );
@@ -146,7 +149,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     // First of all plugins and hooks: the request span then covers the whole request, and sees every route.
     await telemetry.registerRequestSpans(app);
   }
-  const requestLog = trackRequestLogger(app);
+  const requestContext = trackRequestContext(app);
+  const requestLog = requestContext.logger;
   const ownLedger = deps.ledger === undefined;
   // Callers that listen for events, by id (a rotated key's entries agree, config.ts checks).
   const receivers = new Map(config.apiKeys.flatMap((entry) => (entry.events ? [[entry.id, entry.events] as const] : [])));
@@ -177,18 +181,20 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     ...(telemetry ? { onCallStart: telemetry.onStripeCallStart } : {}),
     onCall: (event) => {
       metrics.observeStripeCall(event);
-      requestLog().info(
-        {
-          stripe_operation: event.operation,
-          stripe_request_id: event.stripeRequestId,
-          stripe_status: event.statusCode,
-          attempts: event.attempts,
-          outcome: event.outcome,
-          code: event.code,
-          duration_ms: Math.round(event.durationMs),
-        },
-        'stripe call',
-      );
+      requestContext.addStripeCall(event.durationMs, event.stripeRequestId);
+      // A failed call is a line of its own at warn; a good one only at debug (the request line has its id and time).
+      const log = requestLog();
+      const line = {
+        stripe_operation: event.operation,
+        stripe_request_id: event.stripeRequestId,
+        stripe_status: event.statusCode,
+        attempts: event.attempts,
+        outcome: event.outcome,
+        code: event.code,
+        duration_ms: Math.round(event.durationMs * 10) / 10,
+      };
+      if (event.outcome === 'error') log.warn(line, 'stripe call');
+      else log.debug(line, 'stripe call');
     },
   });
   const gateway = deps.gateway ?? stripe;

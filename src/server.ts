@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import { shutdownGraceMs } from './budget.js';
 import { loadConfig } from './config.js';
-import { sandboxBanner, startSandbox, type Sandbox } from './sandbox.js';
+import type { Sandbox } from './sandbox.js';
 
 const loaded = loadConfig(process.env);
 if (!loaded.ok) {
@@ -24,8 +24,10 @@ async function failStart(step: string, err: unknown, app?: FastifyInstance): Pro
   process.exit(1);
 }
 
-if (config.sandbox) {
-  sandbox = await startSandbox(config).catch((err: unknown) => failStart('the sandbox emulator did not start', err));
+// The emulator is loaded only in sandbox mode: a production start never compiles it.
+const sandboxModule = config.sandbox ? await import('./sandbox.js') : undefined;
+if (sandboxModule) {
+  sandbox = await sandboxModule.startSandbox(config).catch((err: unknown) => failStart('the sandbox emulator did not start', err));
   config = sandbox.config;
 }
 
@@ -40,12 +42,12 @@ closeWithGrace({ delay: shutdownGraceMs(config) }, async ({ err, signal }) => {
 });
 
 await app.listen({ port: config.port, host: config.host }).catch((err: unknown) => failStart(`cannot listen on ${config.host}:${config.port}`, err, app));
-if (sandbox) {
+if (sandbox && sandboxModule) {
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const gatewayUrl = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`;
   // Before the banner: by the time the key is printed, the demo refunds are in the unfiltered list.
   await sandbox.connectWebhooks(gatewayUrl).catch((err: unknown) => app.log.warn({ err }, 'the sandbox emulator could not deliver its webhooks to the gateway'));
-  console.log(sandboxBanner(sandbox, gatewayUrl).join('\n'));
+  console.log(sandboxModule.sandboxBanner(sandbox, gatewayUrl).join('\n'));
 }

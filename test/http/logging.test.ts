@@ -1,4 +1,4 @@
-// What the gateway logs: one line per request, one per Stripe call carrying both request ids, and never a key or an authorization header.
+// What the gateway logs: one line per request (with its Stripe calls folded in), a warn line per failed Stripe call, and never a key or an authorization header.
 import { Writable } from 'node:stream';
 import supertest from 'supertest';
 import type { FastifyInstance } from 'fastify';
@@ -135,32 +135,66 @@ describe('request lines', () => {
   });
 });
 
-describe('Stripe call lines', () => {
-  it('when a refund is made, then each Stripe call has one line with its Stripe request id and the gateway request id', async () => {
-    const payment = await createPayment(sdkFor(gw.emulator));
-    const before = gw.emulator.control.requests().length;
-    const res = await gw.http
+describe('Stripe calls in the logs', () => {
+  /** Posts a refund of 700 on a fresh payment with the given gateway request id; returns the emulator's log of the calls it made. */
+  async function refundLogged(on: LoggedGateway, requestId: string): Promise<{ request_id: string }[]> {
+    const payment = await createPayment(sdkFor(on.emulator));
+    const before = on.emulator.control.requests().length;
+    const res = await on.http
       .post('/v1/refunds')
-      .set({ ...auth(), 'x-request-id': 'log-refund-1', 'idempotency-key': `log-${payment.intent}` })
+      .set({ ...auth(), 'x-request-id': requestId, 'idempotency-key': `log-${payment.intent}` })
       .send({ payment_intent: payment.intent, amount: 700 });
     expect(res.status).toBe(201);
-    const reached = gw.emulator.control.requests().slice(before);
+    // Only this refund's calls: a fresh gateway's background work (reconciliation, readiness) calls Stripe meanwhile.
+    const reached = on.emulator.control
+      .requests()
+      .slice(before)
+      .filter((r) => (r.method === 'POST' && r.path === '/v1/refunds') || r.path.endsWith(payment.intent) || (payment.charge !== null && r.path.endsWith(payment.charge)));
     expect(reached.length).toBeGreaterThanOrEqual(2);
-    const calls = gw.logs.of('log-refund-1', 'stripe call');
-    expect(calls.map((c) => c.stripe_request_id).sort()).toEqual(reached.map((r) => r.request_id).sort());
-    expect(calls.find((c) => c.stripe_operation === 'refunds.create')).toMatchObject({ outcome: 'ok', stripe_status: 200 });
-    for (const call of calls) expect(call.duration_ms).toEqual(expect.any(Number));
+    return reached;
+  }
+
+  it('when a refund is made at info, then its one request line carries the count, total time and Stripe request ids of its Stripe calls, and no call has a line of its own', async () => {
+    const reached = await refundLogged(gw, 'log-refund-1');
+    const lines = gw.logs.lines().filter((l) => l.request_id === 'log-refund-1');
+    expect(lines.map((l) => l.msg)).toEqual(['request']);
+    const stripe = lines[0]?.stripe as { calls: number; ms: number; request_ids: string[] };
+    expect(stripe).toMatchObject({ calls: reached.length, ms: expect.any(Number) });
+    expect(stripe.ms).toBeGreaterThan(0);
+    expect([...stripe.request_ids].sort()).toEqual(reached.map((r) => r.request_id).sort());
   });
 
-  it('when Stripe fails, then the Stripe call line says so with the code it became', async () => {
+  it('when a request makes no Stripe call, then its request line has no stripe field', async () => {
+    expect((await gw.http.get('/healthz').set('x-request-id', 'log-no-stripe')).status).toBe(200);
+    const [line] = gw.logs.of('log-no-stripe', 'request');
+    expect(line).toBeDefined();
+    expect(line).not.toHaveProperty('stripe');
+  });
+
+  it('when a refund is made at debug, then each Stripe call also has a debug line with its Stripe request id and the gateway request id', async () => {
+    const debug = await startLoggedGateway('debug');
+    try {
+      const reached = await refundLogged(debug, 'log-refund-debug');
+      const calls = debug.logs.of('log-refund-debug', 'stripe call');
+      expect(calls.map((c) => c.stripe_request_id).sort()).toEqual(reached.map((r) => r.request_id).sort());
+      expect(calls.find((c) => c.stripe_operation === 'refunds.create')).toMatchObject({ level: 20, outcome: 'ok', stripe_status: 200 });
+      for (const call of calls) expect(call.duration_ms).toEqual(expect.any(Number));
+    } finally {
+      await debug.close();
+    }
+  });
+
+  it('when Stripe fails, then the call has a warn line of its own with the code it became, and the request line counts it with its Stripe request id', async () => {
     const payment = await createPayment(sdkFor(gw.emulator));
     gw.emulator.control.injectFault({ method: 'GET', path: `/v1/payment_intents/${payment.intent}`, kind: 'error', status: 500 });
     const res = await gw.http.get(`/v1/payments/${payment.intent}`).set({ ...auth(), 'x-request-id': 'log-502' });
     expect(res.status).toBe(502);
-    const failed = gw.logs.of('log-502', 'stripe call').filter((c) => c.outcome === 'error');
+    const failed = gw.logs.of('log-502', 'stripe call');
     expect(failed).toHaveLength(1);
-    expect(failed[0]).toMatchObject({ stripe_operation: 'payment_intents.retrieve', stripe_status: 500, code: 'upstream_error' });
+    expect(failed[0]).toMatchObject({ level: 40, outcome: 'error', stripe_operation: 'payment_intents.retrieve', stripe_status: 500, code: 'upstream_error' });
     expect(failed[0]?.stripe_request_id).toMatch(/^req_/);
+    const [line] = gw.logs.of('log-502', 'request');
+    expect(line).toMatchObject({ status: 502, stripe: { calls: 1, request_ids: [failed[0]?.stripe_request_id] } });
   });
 });
 

@@ -37,6 +37,7 @@ import {
   TAKE_JOB,
   TAKE_RECORD,
   UNSETTLED_REFUNDS,
+  type NamedStatement,
 } from './pg-statements.js';
 
 type BeginRow = ExistingRecord & { inserted: boolean };
@@ -57,8 +58,8 @@ async function retryingSequence<T>(write: () => Promise<T>): Promise<T> {
 }
 
 export function createPgLedger(pools: PgPools, logger: LedgerLogger): Ledger {
-  const run = async <Row>(sql: string, params: unknown[] = []): Promise<Row[]> =>
-    (await pools.query.query(sql, params)).rows as Row[];
+  const run = async <Row>(sql: string | NamedStatement, params: unknown[] = []): Promise<Row[]> =>
+    (await (typeof sql === 'string' ? pools.query.query(sql, params) : pools.query.query({ name: sql.name, text: sql.text, values: params }))).rows as Row[];
   const paymentLocks = new PgPaymentLocks(pools.locks, logger);
 
   /** refundChange's parameters for one refund (or nulls, for a completion that is about no refund). */

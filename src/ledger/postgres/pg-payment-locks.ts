@@ -8,6 +8,12 @@ import type { LedgerLogger } from '../ledger-logger.js';
 import { advisoryLockKey } from './advisory-lock-key.js';
 
 const LOCK_NOT_AVAILABLE = '55P03';
+/**
+ * The uncontended lock and its release as named prepared statements: parsed and planned once per lock connection,
+ * then each one round trip of Bind/Execute/Sync with the gateway-made key as a parameter.
+ */
+const TRY_LOCK = { name: 'ledger_try_payment_lock', text: 'SELECT pg_try_advisory_lock($1::bigint) AS locked' } as const;
+const UNLOCK = { name: 'ledger_payment_unlock', text: 'SELECT pg_advisory_unlock($1::bigint)' } as const;
 /** Opening a connection takes a few ms even with room in the pool: a payment's own wait must not look like a full pool. */
 const CONNECT_FLOOR_MS = 1_000;
 
@@ -107,7 +113,7 @@ export class PgPaymentLocks implements PaymentLocks {
 
   async #lock(client: pg.PoolClient, key: string, paymentKey: string, waitMs: number, deadline: number): Promise<void> {
     try {
-      const tried = await client.query<{ locked: boolean }>(`SELECT pg_try_advisory_lock(${key}) AS locked`);
+      const tried = await client.query<{ locked: boolean }>({ ...TRY_LOCK, values: [key] });
       if (tried.rows[0]?.locked === true) return;
       const remainingMs = Math.ceil(deadline - Date.now());
       if (remainingMs <= 0) throw busy(paymentKey, waitMs);
@@ -123,7 +129,7 @@ export class PgPaymentLocks implements PaymentLocks {
   async #unlock(client: pg.PoolClient, key: string, onError: (err: Error) => void, lost: () => Error | undefined, releaseMutex: () => void): Promise<void> {
     let broken: Error | undefined = lost();
     try {
-      if (!broken) await client.query(`SELECT pg_advisory_unlock(${key})`);
+      if (!broken) await client.query({ ...UNLOCK, values: [key] });
     } catch (error) {
       // A connection whose unlock failed may still hold the lock: it must close (which drops the lock), never go back.
       broken = error as Error;
