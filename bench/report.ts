@@ -108,7 +108,14 @@ export function evaluateTargets(result: Omit<BenchResult, 'targets' | 'ok'>): Ta
     if (!group.ledger || group.kind.startsWith('GET')) continue;
     const replay = group.kind.startsWith('replay');
     const limit = replay ? 2 : 4;
-    add(`PostgreSQL statements per request ≤ ${limit}: ${group.kind}`, group.ledger.statementsPerRequest, (v) => v.toFixed(2), (v) => v <= limit);
+    // The request's own statements: the timers' that fell into the window are shown beside them, not counted.
+    const timers = group.ledger.timerStatementsPerRequest ?? 0;
+    add(
+      `PostgreSQL statements per request ≤ ${limit}: ${group.kind}`,
+      group.ledger.statementsPerRequest - timers,
+      (v) => `${v.toFixed(2)} (+${timers.toFixed(2)} timers)`,
+      (v) => v <= limit,
+    );
     if (group.ledger.roundTripsAnswerWaitsFor !== undefined) {
       add(`PostgreSQL round trips the answer waits for ≤ 3: ${group.kind}`, group.ledger.roundTripsAnswerWaitsFor, (v) => `${v.toFixed(2)} (of ${group.ledger?.roundTripsPerRequest.toFixed(2)})`, (v) => v <= 3);
     }
