@@ -61,3 +61,18 @@ export async function startGateway(options: GatewayOptions): Promise<StartedGate
   await sleep(IDLE_SETTLE_MS);
   return { kind: options.kind, service, readyMs, idleRssBytes: await rssBytes(service.pid) };
 }
+
+/** The emulator as its own compiled process on a free loopback port, ready to answer. */
+export async function startEmulatorProcess(root: string, logDir: string): Promise<Service> {
+  const port = await freePort();
+  const emulator = startProgram({
+    name: 'emulator',
+    args: [join(root, 'dist', 'emulator', 'main.js')],
+    cwd: root,
+    port,
+    logDir,
+    env: { EMULATOR_PORT: String(port), EMULATOR_HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
+  });
+  await waitUntilReady(emulator, '/_emulator/settings', 30_000);
+  return emulator;
+}

@@ -4,6 +4,7 @@ import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { freePort } from './processes.js';
 
 /** Where initdb and pg_ctl are: on the PATH, or Debian's versioned folder; undefined when not installed. */
 export function postgresBinaries(): string | undefined {
@@ -115,4 +116,11 @@ export async function givenServer(url: string): Promise<BenchPostgres> {
       });
     },
   };
+}
+
+/** The server BENCH_DATABASE_URL names, else a private cluster when PostgreSQL is installed, else none. */
+export async function openBenchPostgres(settings: { BENCH_DATABASE_URL?: string | undefined; BENCH_PG_DURABLE: boolean }): Promise<BenchPostgres | undefined> {
+  if (settings.BENCH_DATABASE_URL !== undefined) return givenServer(settings.BENCH_DATABASE_URL);
+  if (postgresBinaries() !== undefined) return startPrivateCluster(await freePort(), settings.BENCH_PG_DURABLE);
+  return undefined;
 }

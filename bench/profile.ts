@@ -5,9 +5,9 @@ import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureBuilt } from './ensure-built.js';
-import { startGateway } from './gateway.js';
-import { givenServer, postgresBinaries, startPrivateCluster, type BenchPostgres } from './postgres.js';
-import { freePort, killAllNow, startProgram, stop, stopAll, waitUntilReady } from './processes.js';
+import { startEmulatorProcess, startGateway } from './gateway.js';
+import { openBenchPostgres } from './postgres.js';
+import { killAllNow, stop, stopAll } from './processes.js';
 import { summarise, type CpuProfile } from './profile-summary.js';
 import { loadSettings } from './settings.js';
 import { loadAverage, refundPoint, type Run } from './work.js';
@@ -28,19 +28,8 @@ async function main(): Promise<number> {
   await ensureBuilt(ROOT, log);
   const logDir = await mkdtemp(join(tmpdir(), 'refund-profile-'));
   const profileDir = join(logDir, 'cpu-profile');
-  const emulatorPort = await freePort();
-  const emulator = startProgram({
-    name: 'emulator',
-    args: [join(ROOT, 'dist', 'emulator', 'main.js')],
-    cwd: ROOT,
-    port: emulatorPort,
-    logDir,
-    env: { EMULATOR_PORT: String(emulatorPort), EMULATOR_HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
-  });
-  await waitUntilReady(emulator, '/_emulator/settings', 30_000);
-  let postgres: BenchPostgres | undefined;
-  if (settings.BENCH_DATABASE_URL !== undefined) postgres = await givenServer(settings.BENCH_DATABASE_URL);
-  else if (postgresBinaries() !== undefined) postgres = await startPrivateCluster(await freePort(), settings.BENCH_PG_DURABLE);
+  const emulator = await startEmulatorProcess(ROOT, logDir);
+  const postgres = await openBenchPostgres(settings);
   try {
     const gateway = await startGateway({
       kind: postgres ? 'postgresql' : 'sqlite',

@@ -6,9 +6,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DirectCaller } from './direct-client.js';
 import { ensureBuilt } from './ensure-built.js';
-import { startGateway, type GatewayKind, type StartedGateway } from './gateway.js';
+import { startEmulatorProcess, startGateway, type GatewayKind, type StartedGateway } from './gateway.js';
 import { barePoint, type PointContext } from './points.js';
-import { givenServer, postgresBinaries, startPrivateCluster, type BenchPostgres } from './postgres.js';
+import { openBenchPostgres } from './postgres.js';
 import { probeGateway } from './probe.js';
 import { freePort, killAllNow, PeakRss, startProgram, stop, stopAll, waitUntilReady } from './processes.js';
 import { describeGit, describeMachine, evaluateTargets, renderReport, type BenchResult, type StartSample } from './report.js';
@@ -52,21 +52,10 @@ async function main(): Promise<number> {
   const logDir = await mkdtemp(join(tmpdir(), 'refund-bench-'));
   log(`bench: child logs in ${logDir}`);
 
-  const emulatorPort = await freePort();
-  const emulator = startProgram({
-    name: 'emulator',
-    args: [join(ROOT, 'dist', 'emulator', 'main.js')],
-    cwd: ROOT,
-    port: emulatorPort,
-    logDir,
-    env: { EMULATOR_PORT: String(emulatorPort), EMULATOR_HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
-  });
-  await waitUntilReady(emulator, '/_emulator/settings', 30_000);
+  const emulator = await startEmulatorProcess(ROOT, logDir);
 
-  let postgres: BenchPostgres | undefined;
-  if (settings.BENCH_DATABASE_URL !== undefined) postgres = await givenServer(settings.BENCH_DATABASE_URL);
-  else if (postgresBinaries() !== undefined) postgres = await startPrivateCluster(await freePort(), settings.BENCH_PG_DURABLE);
-  else log('bench: PostgreSQL is not installed and BENCH_DATABASE_URL is not set: the PostgreSQL ledger is skipped');
+  const postgres = await openBenchPostgres(settings);
+  if (!postgres) log('bench: PostgreSQL is not installed and BENCH_DATABASE_URL is not set: the PostgreSQL ledger is skipped');
 
   const run: Run = {
     settings,
