@@ -13,6 +13,7 @@ import { pgApprovals } from './pg-approvals.js';
 import { pgBatches } from './pg-batches.js';
 import { PgPaymentLocks } from './pg-payment-locks.js';
 import type { PgPools } from './pg-pools.js';
+import { inTransaction } from './pg-transaction.js';
 import {
   BEGIN_RECORD,
   CLAIM_DELIVERIES,
@@ -110,28 +111,15 @@ export function createPgLedger(pools: PgPools, logger: LedgerLogger): Ledger {
       const [row] = await retryingSequence(() => run<{ stored: number }>(sql, params));
       return Number(row?.stored ?? 0) > 0;
     }
-    return retryingSequence(async () => {
-      const client = await pools.query.connect();
-      let broken: Error | undefined;
-      try {
-        await client.query('BEGIN');
+    return retryingSequence(() =>
+      inTransaction(pools.query, async (client) => {
         const stored = (await client.query(STORE_STRIPE_EVENT, eventParams)).rows[0] as { stored: number } | undefined;
-        if (Number(stored?.stored ?? 0) === 0) {
-          await client.query('ROLLBACK');
-          return false;
-        }
+        // Seen before: nothing was written, so the commit that follows is empty.
+        if (Number(stored?.stored ?? 0) === 0) return false;
         for (const refund of event.refunds) await client.query(RECORD_REFUND, changeParams(refund, event.now));
-        await client.query('COMMIT');
         return true;
-      } catch (error) {
-        await client.query('ROLLBACK').catch((rollbackError: Error) => {
-          broken = rollbackError;
-        });
-        throw error;
-      } finally {
-        client.release(broken);
-      }
-    });
+      }),
+    );
   }
 
   async function takeJob(input: { job: string; holder: string; now: Date; leaseMs: number }): Promise<JobTake> {
