@@ -2,9 +2,9 @@
 import { randomUUID } from 'node:crypto';
 import { BATCH_ITEM_ROUTE, itemRequestId, type ItemProblem, type ItemResult } from './batch.js';
 import { GatewayError, type ErrorCode } from './gateway-error.js';
-import { isStoredRefusal } from './idempotency.js';
 import type { ClaimedBatchItem, Ledger } from './ledger.js';
 import type { CallerContext, CreateRefundOptions, CreateRefundRequest, RefundOutcome } from './refund-service.js';
+import { isRefundRefusal } from './refusals.js';
 import type { Refund } from './types.js';
 
 /** What POST /v1/refunds answers: a refund (201) or, above the caller's approval threshold, a refund request (202). */
@@ -67,7 +67,7 @@ export function decide(item: Pick<ClaimedBatchItem, 'batchId' | 'position' | 'at
   const problem = problemOf(error, requestId);
   // A rule's refusal is the item's answer, as it would be the answer of POST /v1/refunds. A caller's limit refuses too:
   // it is not stored under the key (a retry another day may pass), but running the item again in this batch cannot.
-  if (isStoredRefusal(error.code) || error.code === 'policy_limit_exceeded') return { kind: 'settle', result: { status: 'refused', problem } };
+  if (isRefundRefusal(error.code)) return { kind: 'settle', result: { status: 'refused', problem } };
   if (RETRYABLE.has(error.code) && item.attempts < maxAttempts) {
     return { kind: 'retry', afterMs: itemRetryDelayMs(item.attempts, error.retryAfterSeconds), problem };
   }

@@ -5,7 +5,7 @@ import { assertWithinMaxAmount, needsApproval, policyLimitExceeded, type LimitsO
 import type { ChargeView, PaymentGateway } from './payment-gateway.js';
 import { assertPaymentIntentRefundable, decideRefund, noChargeError, refundableAmount } from './rules.js';
 import type { CreateRefundRequest, PaymentIntent } from './types.js';
-import { RULE_REFUSALS } from './refusals.js';
+import { REFUND_REFUSALS } from './refusals.js';
 
 export interface RefundPreview {
   would: 'refund' | 'request_approval' | 'refuse';
@@ -23,7 +23,7 @@ export interface RefundPreview {
 }
 
 /** Refusals a preview reports as `refuse` with their problem; anything else (404, Stripe or ledger failing) is its own answer. */
-const PREVIEWED: ReadonlySet<ErrorCode> = new Set<ErrorCode>([...RULE_REFUSALS.filter((code) => code !== 'not_found'), 'policy_limit_exceeded']);
+const PREVIEWED: ReadonlySet<ErrorCode> = new Set<ErrorCode>(REFUND_REFUSALS.filter((code) => code !== 'not_found'));
 
 export interface RefundPreviewsDeps {
   gateway: PaymentGateway;

@@ -1,22 +1,15 @@
 // Refund requests after they are made: read and listed, approved by another caller (the refund is made then) or rejected.
 import { randomUUID } from 'node:crypto';
-import { GatewayError, type ErrorCode } from './gateway-error.js';
+import { GatewayError } from './gateway-error.js';
 import { derivedAttempt, LEASE_MARGIN_MS, runIdempotent, type IdempotencyDeps } from './idempotency.js';
 import type { Ledger, SettlementLease } from './ledger.js';
 import { isUnsettled, presented, type RefundRequest, type RefundRequestQuery } from './refund-request.js';
 import type { CallerContext, RefundService } from './refund-service.js';
 import type { Page } from './types.js';
-import { RULE_REFUSALS } from './refusals.js';
+import { isRefundRefusal } from './refusals.js';
 
 const APPROVE_ROUTE = 'POST /v1/refund-requests/{id}/approve';
 const REJECT_ROUTE = 'POST /v1/refund-requests/{id}/reject';
-
-/**
- * Refusals of the approved refund that are its outcome — the rules on the fresh read (the payment changed since the
- * request), an unknown payment, the requester's limits — stored in the request as its `problem`. Anything else (Stripe
- * or the ledger failing, the charge busy) leaves the outcome unknown: the approval call fails and may be retried.
- */
-const OUTCOMES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([...RULE_REFUSALS, 'policy_limit_exceeded']);
 
 export interface DecisionBody {
   note?: string;
@@ -114,7 +107,10 @@ export class RefundRequestService {
     try {
       outcome = { refund: await refunds.refundApproved(taken, attempt), problem: null };
     } catch (error) {
-      if (!(error instanceof GatewayError && OUTCOMES.has(error.code))) {
+      // A refusal is the approved refund's outcome (the rules on the fresh read — the payment changed since the request —,
+      // an unknown payment, the requester's limits), stored as its `problem`. Anything else (Stripe or the ledger
+      // failing, the charge busy) leaves the outcome unknown: the approval call fails and may be retried.
+      if (!(error instanceof GatewayError && isRefundRefusal(error.code))) {
         // No outcome: the request stays approved without one, and approving it again resumes it.
         await ledger.releaseRefundRequestSettlement(id, settlement.holder).catch(() => undefined);
         throw error;

@@ -10,3 +10,8 @@ export const RULE_REFUSALS = [
   'payment_intent_not_refundable',
   'currency_mismatch',
 ] as const;
+
+/** What ends one refund attempt with a refusal: the rules' and the caller's limits. Running it again cannot pass. */
+export const REFUND_REFUSALS = [...RULE_REFUSALS, 'policy_limit_exceeded'] as const;
+
+export const isRefundRefusal = (code: string): boolean => (REFUND_REFUSALS as readonly string[]).includes(code);
