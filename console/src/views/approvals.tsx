@@ -1,45 +1,22 @@
 // Refund requests awaiting approval: another person with refunds:approve approves (the refund is made then) or rejects.
-import { useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, query } from '../api.js';
+import { useRef, useState } from 'preact/hooks';
+import { ApiError } from '../api.js';
 import type { Session } from '../app.js';
 import { Dialog } from '../components/dialog.js';
 import { ProblemAlert } from '../components/problem-alert.js';
 import { TableRegion } from '../components/table-region.js';
 import { IntentKeys, SingleFlight } from '../intent.js';
+import { usePagedList } from '../paged-list.js';
 import { href } from '../router.js';
-import type { Page, Problem, RefundRequest } from '../types.js';
+import type { Problem, RefundRequest } from '../types.js';
 import { dateTime, money, reasonWords } from '../words.js';
-
-const PAGE_SIZE = 50;
 
 const paymentOf = (r: RefundRequest): string | undefined => r.request.payment_intent ?? r.request.charge;
 
 export function ApprovalsView({ session }: { session: Session }) {
-  const [requests, setRequests] = useState<RefundRequest[]>([]);
-  const [hasMore, setHasMore] = useState(false);
-  const [loading, setLoading] = useState(false);
-  const [problem, setProblem] = useState<Problem | null>(null);
+  const { items: requests, hasMore, loading, problem, reload, more } = usePagedList<RefundRequest>(session.api, '/v1/refund-requests', { status: 'awaiting_approval' }, session.caps.read);
   const [notice, setNotice] = useState<{ text: string; problem: Problem | null } | null>(null);
   const [deciding, setDeciding] = useState<{ request: RefundRequest; decision: 'approve' | 'reject' } | null>(null);
-
-  const load = async (after?: string) => {
-    setLoading(true);
-    setProblem(null);
-    try {
-      const { body } = await session.api.get<Page<RefundRequest>>(`/v1/refund-requests${query({ status: 'awaiting_approval', limit: PAGE_SIZE, starting_after: after })}`);
-      setRequests((current) => (after ? [...current, ...body.data] : body.data));
-      setHasMore(body.has_more);
-    } catch (err) {
-      if (!(err instanceof ApiError)) throw err;
-      setProblem(err.problem);
-    } finally {
-      setLoading(false);
-    }
-  };
-
-  useEffect(() => {
-    if (session.caps.read) void load();
-  }, []);
 
   return (
     <>
@@ -54,7 +31,7 @@ export function ApprovalsView({ session }: { session: Session }) {
         </div>
       ) : null}
       <div class="actions">
-        <button type="button" class="secondary" onClick={() => void load()} disabled={loading}>
+        <button type="button" class="secondary" onClick={() => void reload()} disabled={loading}>
           Refresh
         </button>
       </div>
@@ -114,7 +91,7 @@ export function ApprovalsView({ session }: { session: Session }) {
         </TableRegion>
       ) : null}
       {hasMore ? (
-        <button type="button" class="secondary" disabled={loading} onClick={() => void load(requests[requests.length - 1]?.id)}>
+        <button type="button" class="secondary" disabled={loading} onClick={() => void more()}>
           {loading ? 'Loading…' : 'Show more'}
         </button>
       ) : null}
@@ -127,7 +104,7 @@ export function ApprovalsView({ session }: { session: Session }) {
           onDone={(text, refused) => {
             setDeciding(null);
             setNotice({ text, problem: refused });
-            void load();
+            void reload();
           }}
         />
       ) : null}
