@@ -54,6 +54,7 @@ export function RefundDialog({ session, payment, onClose, onDone }: { session: S
   const keys = useRef(new IntentKeys()).current;
   const flight = useRef(new SingleFlight<void>()).current;
   const nextRowId = useRef(1);
+  const setRowField = (rowId: number, field: 'key' | 'value', text: string) => setRows(rows.map((r) => (r.id === rowId ? { ...r, [field]: text } : r)));
 
   const review = async (event: Event) => {
     event.preventDefault();
@@ -174,7 +175,7 @@ export function RefundDialog({ session, payment, onClose, onDone }: { session: S
                     value={row.key}
                     maxLength={40}
                     autocomplete="off"
-                    onInput={(event) => setRows(rows.map((r) => (r.id === row.id ? { ...r, key: event.currentTarget.value } : r)))}
+                    onInput={(event) => setRowField(row.id, 'key', event.currentTarget.value)}
                   />
                 </label>
                 <label>
@@ -183,7 +184,7 @@ export function RefundDialog({ session, payment, onClose, onDone }: { session: S
                     value={row.value}
                     maxLength={500}
                     autocomplete="off"
-                    onInput={(event) => setRows(rows.map((r) => (r.id === row.id ? { ...r, value: event.currentTarget.value } : r)))}
+                    onInput={(event) => setRowField(row.id, 'value', event.currentTarget.value)}
                   />
                 </label>
                 <button type="button" class="secondary" onClick={() => setRows(rows.filter((r) => r.id !== row.id))}>
