@@ -1,6 +1,6 @@
 // Refund requests awaiting approval: another person with refunds:approve approves (the refund is made then) or rejects.
 import { useRef, useState } from 'preact/hooks';
-import { ApiError } from '../api.js';
+import { problemOfError } from '../api.js';
 import type { Session } from '../app.js';
 import { Dialog } from '../components/dialog.js';
 import { ProblemAlert } from '../components/problem-alert.js';
@@ -147,7 +147,7 @@ function DecisionDialog({
         else if (decided.refund) onDone(`Approved ${request.id}: refunded ${money(decided.refund.amount, decided.refund.currency)} as refund ${decided.refund.id}.`, null);
         else onDone(`Approved ${request.id}, but the refund was refused:`, decided.problem);
       } catch (err) {
-        setProblem(err instanceof ApiError ? err.problem : { status: 0, code: 'unexpected', detail: 'Something went wrong in the page. Reload it and look again.' });
+        setProblem(problemOfError(err, 'Reload it and look again.'));
         setBusy(false);
       }
     });

@@ -1,6 +1,6 @@
 // Refund all or part of a payment: a form, then a preview and a confirmation showing the amount in its currency.
 import { useRef, useState } from 'preact/hooks';
-import { ApiError } from '../api.js';
+import { problemOfError } from '../api.js';
 import type { Session } from '../app.js';
 import { Dialog } from '../components/dialog.js';
 import { ProblemAlert } from '../components/problem-alert.js';
@@ -17,10 +17,7 @@ interface MetadataRow {
 
 type Step = { name: 'form' } | { name: 'confirm'; body: RefundBody; preview: Preview | null };
 
-const problemOf = (err: unknown): Problem => {
-  if (err instanceof ApiError) return err.problem;
-  return { status: 0, code: 'unexpected', detail: 'Something went wrong in the page. Reload it and look at the payment before trying again.' };
-};
+const problemOf = (err: unknown): Problem => problemOfError(err, 'Reload it and look at the payment before trying again.');
 
 /** The metadata rows as the contract allows them, or the first thing wrong with them. */
 function metadataOf(rows: MetadataRow[]): { ok: true; metadata: Record<string, string> } | { ok: false; message: string } {
