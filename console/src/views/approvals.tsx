@@ -4,6 +4,7 @@ import { problemOfError } from '../api.js';
 import type { Session } from '../app.js';
 import { Dialog } from '../components/dialog.js';
 import { ProblemAlert } from '../components/problem-alert.js';
+import { ShowMore } from '../components/show-more.js';
 import { TableRegion } from '../components/table-region.js';
 import { IntentKeys, SingleFlight } from '../intent.js';
 import { usePagedList } from '../paged-list.js';
@@ -14,7 +15,8 @@ import { dateTime, money, reasonWords } from '../words.js';
 const paymentOf = (r: RefundRequest): string | undefined => r.request.payment_intent ?? r.request.charge;
 
 export function ApprovalsView({ session }: { session: Session }) {
-  const { items: requests, hasMore, loading, problem, reload, more } = usePagedList<RefundRequest>(session.api, '/v1/refund-requests', { status: 'awaiting_approval' }, session.caps.read);
+  const list = usePagedList<RefundRequest>(session.api, '/v1/refund-requests', { status: 'awaiting_approval' }, session.caps.read);
+  const { items: requests, loading, problem, reload } = list;
   const [notice, setNotice] = useState<{ text: string; problem: Problem | null } | null>(null);
   const [deciding, setDeciding] = useState<{ request: RefundRequest; decision: 'approve' | 'reject' } | null>(null);
 
@@ -90,11 +92,7 @@ export function ApprovalsView({ session }: { session: Session }) {
           </table>
         </TableRegion>
       ) : null}
-      {hasMore ? (
-        <button type="button" class="secondary" disabled={loading} onClick={() => void more()}>
-          {loading ? 'Loading…' : 'Show more'}
-        </button>
-      ) : null}
+      <ShowMore list={list} />
       {deciding ? (
         <DecisionDialog
           session={session}

@@ -1,6 +1,7 @@
 // The pending refunds: refunds the gateway made or heard of that Stripe has not finished, newest first.
 import type { Session } from '../app.js';
 import { ProblemAlert } from '../components/problem-alert.js';
+import { ShowMore } from '../components/show-more.js';
 import { StatusBadge } from '../components/status-badge.js';
 import { TableRegion } from '../components/table-region.js';
 import { usePagedList } from '../paged-list.js';
@@ -9,7 +10,8 @@ import type { Refund } from '../types.js';
 import { dateTime, money, reasonWords } from '../words.js';
 
 export function PendingView({ session }: { session: Session }) {
-  const { items: refunds, hasMore, loading, problem, reload, more } = usePagedList<Refund>(session.api, '/v1/refunds', { status: 'pending' }, session.caps.read);
+  const list = usePagedList<Refund>(session.api, '/v1/refunds', { status: 'pending' }, session.caps.read);
+  const { items: refunds, loading, problem, reload } = list;
 
   return (
     <>
@@ -66,11 +68,7 @@ export function PendingView({ session }: { session: Session }) {
           </table>
         </TableRegion>
       ) : null}
-      {hasMore ? (
-        <button type="button" class="secondary" disabled={loading} onClick={() => void more()}>
-          {loading ? 'Loading…' : 'Show more'}
-        </button>
-      ) : null}
+      <ShowMore list={list} />
     </>
   );
 }
