@@ -108,6 +108,13 @@ export function createApi(key: string, onUnauthenticated: () => void = () => {})
   };
 }
 
+/**
+ * What a failed action shows: the gateway's problem, or for anything else (a bug in the page) a problem whose detail
+ * `advice` says what the operator can safely do next, since the outcome of the action is then unknown.
+ */
+export const problemOfError = (err: unknown, advice: string): Problem =>
+  err instanceof ApiError ? err.problem : { status: 0, code: 'unexpected', detail: `Something went wrong in the page. ${advice}` };
+
 /** `?a=1&b=2` from the defined values. */
 export const query = (params: Record<string, string | number | undefined>): string => {
   const search = new URLSearchParams();

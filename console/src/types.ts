@@ -1,4 +1,9 @@
-// The contract's JSON shapes as the console reads them (../shared/api-contract.md, v1.1); the console is a /v1 client.
+// The contract's JSON shapes as the console reads them (v1.1), taken from the generated client's schema where it has them.
+// Type-only: the import is erased at build, so none of clients/ reaches the bundle. The schema is regenerated from
+// openapi/openapi.json and checked current by a test, so a contract change shows up here as a type error.
+import type { components } from '../../clients/typescript/schema.js';
+
+type Schemas = components['schemas'];
 
 export const REFUND_REASONS = ['requested_by_customer', 'duplicate', 'fraudulent'] as const;
 export type RefundReason = (typeof REFUND_REASONS)[number];
@@ -6,7 +11,7 @@ export type RefundReason = (typeof REFUND_REASONS)[number];
 export const CANCELLATION_REASONS = ['requested_by_customer', 'duplicate', 'fraudulent', 'abandoned'] as const;
 export type CancellationReason = (typeof CANCELLATION_REASONS)[number];
 
-export type RefundStatus = 'pending' | 'requires_action' | 'succeeded' | 'failed' | 'canceled';
+export type RefundStatus = Refund['status'];
 
 export interface Problem {
   type?: string;
@@ -19,39 +24,11 @@ export interface Problem {
   [field: string]: unknown;
 }
 
-export interface Refund {
-  id: string;
-  amount: number;
-  currency: string;
-  status: RefundStatus;
-  charge: string | null;
-  payment_intent: string | null;
-  reason: string | null;
-  failure_reason: string | null;
-  metadata: Record<string, string>;
-  requested_by: string | null;
-  created: string;
-}
+export type Refund = Schemas['Refund'];
 
-export type NextStep = 'refund' | 'cancel' | 'none';
+export type NextStep = Payment['next_step'];
 
-export interface Payment {
-  id: string;
-  type: 'payment_intent' | 'charge';
-  status: string;
-  amount: number;
-  amount_captured: number;
-  amount_refunded: number;
-  refundable_amount: number;
-  currency: string;
-  charge: string | null;
-  payment_intent: string | null;
-  refundable: boolean;
-  cancelable: boolean;
-  next_step: NextStep;
-  refunds: Refund[];
-  has_more_refunds: boolean;
-}
+export type Payment = Schemas['Payment'];
 
 export interface Page<T> {
   data: T[];
@@ -68,34 +45,11 @@ export interface RefundBody {
   metadata?: Record<string, string>;
 }
 
-export interface Preview {
-  would: 'refund' | 'request_approval' | 'refuse';
-  amount: number;
-  currency: string;
-  refundable_amount: number;
-  refundable_amount_after: number;
-  charge: string;
-  payment_intent: string | null;
-  problem: Problem | null;
-}
+export type Preview = Schemas['RefundPreview'];
 
-export type RefundRequestStatus = 'awaiting_approval' | 'approved' | 'rejected' | 'expired';
+export type RefundRequestStatus = RefundRequest['status'];
 
-export interface RefundRequest {
-  id: string;
-  status: RefundRequestStatus;
-  request: RefundBody;
-  amount: number;
-  currency: string;
-  requested_by: string;
-  decided_by: string | null;
-  decision_note: string | null;
-  refund: Refund | null;
-  problem: Problem | null;
-  created: string;
-  decided_at: string | null;
-  expires_at: string;
-}
+export type RefundRequest = Schemas['RefundRequest'];
 
 export type BatchStatus = 'queued' | 'running' | 'completed' | 'canceled';
 export const BATCH_COUNTS = ['pending', 'refunded', 'refused', 'awaiting_approval', 'failed', 'canceled'] as const;

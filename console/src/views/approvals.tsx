@@ -1,45 +1,24 @@
 // Refund requests awaiting approval: another person with refunds:approve approves (the refund is made then) or rejects.
-import { useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, query } from '../api.js';
+import { useRef, useState } from 'preact/hooks';
+import { problemOfError } from '../api.js';
 import type { Session } from '../app.js';
 import { Dialog } from '../components/dialog.js';
 import { ProblemAlert } from '../components/problem-alert.js';
+import { ShowMore } from '../components/show-more.js';
 import { TableRegion } from '../components/table-region.js';
 import { IntentKeys, SingleFlight } from '../intent.js';
+import { usePagedList } from '../paged-list.js';
 import { href } from '../router.js';
-import type { Page, Problem, RefundRequest } from '../types.js';
+import type { Problem, RefundRequest } from '../types.js';
 import { dateTime, money, reasonWords } from '../words.js';
-
-const PAGE_SIZE = 50;
 
 const paymentOf = (r: RefundRequest): string | undefined => r.request.payment_intent ?? r.request.charge;
 
 export function ApprovalsView({ session }: { session: Session }) {
-  const [requests, setRequests] = useState<RefundRequest[]>([]);
-  const [hasMore, setHasMore] = useState(false);
-  const [loading, setLoading] = useState(false);
-  const [problem, setProblem] = useState<Problem | null>(null);
+  const list = usePagedList<RefundRequest>(session.api, '/v1/refund-requests', { status: 'awaiting_approval' }, session.caps.read);
+  const { items: requests, loading, problem, reload } = list;
   const [notice, setNotice] = useState<{ text: string; problem: Problem | null } | null>(null);
   const [deciding, setDeciding] = useState<{ request: RefundRequest; decision: 'approve' | 'reject' } | null>(null);
-
-  const load = async (after?: string) => {
-    setLoading(true);
-    setProblem(null);
-    try {
-      const { body } = await session.api.get<Page<RefundRequest>>(`/v1/refund-requests${query({ status: 'awaiting_approval', limit: PAGE_SIZE, starting_after: after })}`);
-      setRequests((current) => (after ? [...current, ...body.data] : body.data));
-      setHasMore(body.has_more);
-    } catch (err) {
-      if (!(err instanceof ApiError)) throw err;
-      setProblem(err.problem);
-    } finally {
-      setLoading(false);
-    }
-  };
-
-  useEffect(() => {
-    if (session.caps.read) void load();
-  }, []);
 
   return (
     <>
@@ -54,7 +33,7 @@ export function ApprovalsView({ session }: { session: Session }) {
         </div>
       ) : null}
       <div class="actions">
-        <button type="button" class="secondary" onClick={() => void load()} disabled={loading}>
+        <button type="button" class="secondary" onClick={() => void reload()} disabled={loading}>
           Refresh
         </button>
       </div>
@@ -113,11 +92,7 @@ export function ApprovalsView({ session }: { session: Session }) {
           </table>
         </TableRegion>
       ) : null}
-      {hasMore ? (
-        <button type="button" class="secondary" disabled={loading} onClick={() => void load(requests[requests.length - 1]?.id)}>
-          {loading ? 'Loading…' : 'Show more'}
-        </button>
-      ) : null}
+      <ShowMore list={list} />
       {deciding ? (
         <DecisionDialog
           session={session}
@@ -127,7 +102,7 @@ export function ApprovalsView({ session }: { session: Session }) {
           onDone={(text, refused) => {
             setDeciding(null);
             setNotice({ text, problem: refused });
-            void load();
+            void reload();
           }}
         />
       ) : null}
@@ -170,7 +145,7 @@ function DecisionDialog({
         else if (decided.refund) onDone(`Approved ${request.id}: refunded ${money(decided.refund.amount, decided.refund.currency)} as refund ${decided.refund.id}.`, null);
         else onDone(`Approved ${request.id}, but the refund was refused:`, decided.problem);
       } catch (err) {
-        setProblem(err instanceof ApiError ? err.problem : { status: 0, code: 'unexpected', detail: 'Something went wrong in the page. Reload it and look again.' });
+        setProblem(problemOfError(err, 'Reload it and look again.'));
         setBusy(false);
       }
     });

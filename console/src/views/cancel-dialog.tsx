@@ -1,6 +1,6 @@
 // Cancel a PaymentIntent that was only authorised (or never completed): the money is released, not refunded.
 import { useRef, useState } from 'preact/hooks';
-import { ApiError } from '../api.js';
+import { problemOfError } from '../api.js';
 import type { Session } from '../app.js';
 import { Dialog } from '../components/dialog.js';
 import { ProblemAlert } from '../components/problem-alert.js';
@@ -32,7 +32,7 @@ export function CancelDialog({ session, payment, onClose, onDone }: { session: S
             : `Canceled ${intent}: it can no longer be completed.`,
         );
       } catch (err) {
-        setProblem(err instanceof ApiError ? err.problem : { status: 0, code: 'unexpected', detail: 'Something went wrong in the page. Reload it and look at the payment.' });
+        setProblem(problemOfError(err, 'Reload it and look at the payment.'));
         setBusy(false);
       }
     });

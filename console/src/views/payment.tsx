@@ -33,6 +33,13 @@ export function PaymentView({ session, id }: { session: Session; id: string | nu
     }
   };
 
+  // After a refund or a cancel: the dialog closes, its outcome is said, and the picture is read again without a spinner.
+  const afterAction = (paymentId: string, message: string) => {
+    setDialog(null);
+    setNotice(message);
+    void fetchPayment(paymentId, true);
+  };
+
   useEffect(() => {
     if (id !== null && session.caps.read && PAYMENT_ID.test(id)) void fetchPayment(id);
   }, [id]);
@@ -75,11 +82,7 @@ export function PaymentView({ session, id }: { session: Session; id: string | nu
           session={session}
           payment={load.payment}
           onClose={() => setDialog(null)}
-          onDone={(message) => {
-            setDialog(null);
-            setNotice(message);
-            void fetchPayment(load.payment.id, true);
-          }}
+          onDone={(message) => afterAction(load.payment.id, message)}
         />
       ) : null}
       {dialog === 'cancel' && load.state === 'loaded' ? (
@@ -87,11 +90,7 @@ export function PaymentView({ session, id }: { session: Session; id: string | nu
           session={session}
           payment={load.payment}
           onClose={() => setDialog(null)}
-          onDone={(message) => {
-            setDialog(null);
-            setNotice(message);
-            void fetchPayment(load.payment.id, true);
-          }}
+          onDone={(message) => afterAction(load.payment.id, message)}
         />
       ) : null}
     </>

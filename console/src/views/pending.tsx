@@ -1,40 +1,17 @@
 // The pending refunds: refunds the gateway made or heard of that Stripe has not finished, newest first.
-import { useEffect, useState } from 'preact/hooks';
-import { ApiError, query } from '../api.js';
 import type { Session } from '../app.js';
 import { ProblemAlert } from '../components/problem-alert.js';
+import { ShowMore } from '../components/show-more.js';
 import { StatusBadge } from '../components/status-badge.js';
 import { TableRegion } from '../components/table-region.js';
+import { usePagedList } from '../paged-list.js';
 import { href } from '../router.js';
-import type { Page, Problem, Refund } from '../types.js';
+import type { Refund } from '../types.js';
 import { dateTime, money, reasonWords } from '../words.js';
 
-const PAGE_SIZE = 50;
-
 export function PendingView({ session }: { session: Session }) {
-  const [refunds, setRefunds] = useState<Refund[]>([]);
-  const [hasMore, setHasMore] = useState(false);
-  const [loading, setLoading] = useState(false);
-  const [problem, setProblem] = useState<Problem | null>(null);
-
-  const load = async (after?: string) => {
-    setLoading(true);
-    setProblem(null);
-    try {
-      const { body } = await session.api.get<Page<Refund>>(`/v1/refunds${query({ status: 'pending', limit: PAGE_SIZE, starting_after: after })}`);
-      setRefunds((current) => (after ? [...current, ...body.data] : body.data));
-      setHasMore(body.has_more);
-    } catch (err) {
-      if (!(err instanceof ApiError)) throw err;
-      setProblem(err.problem);
-    } finally {
-      setLoading(false);
-    }
-  };
-
-  useEffect(() => {
-    if (session.caps.read) void load();
-  }, []);
+  const list = usePagedList<Refund>(session.api, '/v1/refunds', { status: 'pending' }, session.caps.read);
+  const { items: refunds, loading, problem, reload } = list;
 
   return (
     <>
@@ -42,7 +19,7 @@ export function PendingView({ session }: { session: Session }) {
       <p class="hint">Refunds Stripe has not finished yet. Each is read again from Stripe before it is shown, so the status is current.</p>
       {!session.caps.read ? <p class="notice">This key may not read refunds (it lacks the refunds:read scope).</p> : null}
       <div class="actions">
-        <button type="button" class="secondary" onClick={() => void load()} disabled={loading || !session.caps.read}>
+        <button type="button" class="secondary" onClick={() => void reload()} disabled={loading || !session.caps.read}>
           Refresh
         </button>
       </div>
@@ -91,11 +68,7 @@ export function PendingView({ session }: { session: Session }) {
           </table>
         </TableRegion>
       ) : null}
-      {hasMore ? (
-        <button type="button" class="secondary" disabled={loading} onClick={() => void load(refunds[refunds.length - 1]?.id)}>
-          {loading ? 'Loading…' : 'Show more'}
-        </button>
-      ) : null}
+      <ShowMore list={list} />
     </>
   );
 }

@@ -1,6 +1,6 @@
 // Refund all or part of a payment: a form, then a preview and a confirmation showing the amount in its currency.
 import { useRef, useState } from 'preact/hooks';
-import { ApiError } from '../api.js';
+import { problemOfError } from '../api.js';
 import type { Session } from '../app.js';
 import { Dialog } from '../components/dialog.js';
 import { ProblemAlert } from '../components/problem-alert.js';
@@ -17,10 +17,7 @@ interface MetadataRow {
 
 type Step = { name: 'form' } | { name: 'confirm'; body: RefundBody; preview: Preview | null };
 
-const problemOf = (err: unknown): Problem => {
-  if (err instanceof ApiError) return err.problem;
-  return { status: 0, code: 'unexpected', detail: 'Something went wrong in the page. Reload it and look at the payment before trying again.' };
-};
+const problemOf = (err: unknown): Problem => problemOfError(err, 'Reload it and look at the payment before trying again.');
 
 /** The metadata rows as the contract allows them, or the first thing wrong with them. */
 function metadataOf(rows: MetadataRow[]): { ok: true; metadata: Record<string, string> } | { ok: false; message: string } {
@@ -54,6 +51,7 @@ export function RefundDialog({ session, payment, onClose, onDone }: { session: S
   const keys = useRef(new IntentKeys()).current;
   const flight = useRef(new SingleFlight<void>()).current;
   const nextRowId = useRef(1);
+  const setRowField = (rowId: number, field: 'key' | 'value', text: string) => setRows(rows.map((r) => (r.id === rowId ? { ...r, [field]: text } : r)));
 
   const review = async (event: Event) => {
     event.preventDefault();
@@ -174,7 +172,7 @@ export function RefundDialog({ session, payment, onClose, onDone }: { session: S
                     value={row.key}
                     maxLength={40}
                     autocomplete="off"
-                    onInput={(event) => setRows(rows.map((r) => (r.id === row.id ? { ...r, key: event.currentTarget.value } : r)))}
+                    onInput={(event) => setRowField(row.id, 'key', event.currentTarget.value)}
                   />
                 </label>
                 <label>
@@ -183,7 +181,7 @@ export function RefundDialog({ session, payment, onClose, onDone }: { session: S
                     value={row.value}
                     maxLength={500}
                     autocomplete="off"
-                    onInput={(event) => setRows(rows.map((r) => (r.id === row.id ? { ...r, value: event.currentTarget.value } : r)))}
+                    onInput={(event) => setRowField(row.id, 'value', event.currentTarget.value)}
                   />
                 </label>
                 <button type="button" class="secondary" onClick={() => setRows(rows.filter((r) => r.id !== row.id))}>
